@@ -1,0 +1,50 @@
+/* limits.h - every bound smtpsniff puts on what the wire can make it hold, in one place. */
+#ifndef SMTPSNIFF_LIMITS_H
+#define SMTPSNIFF_LIMITS_H
+
+/* RFC 5321 4.5.3.1: command line 512, reply line 512, text line 1000 octets (CRLF included).
+ * Longer lines are reported (notice) but still parsed up to SMTP_MAX_LINE. */
+#define SMTP_RFC_CMD_LINE 512
+#define SMTP_RFC_REPLY_LINE 512
+#define SMTP_RFC_TEXT_LINE 1000
+
+/* Hard cap on one framed line in either direction; beyond it the rest of the line is
+ * discarded until LF and a line-too-long notice is raised. */
+#define SMTP_MAX_LINE 4096
+/* Longest verb kept (unknown verbs are reported as sent, cut here). */
+#define SMTP_MAX_VERB 16
+/* Longest command argument kept for output. */
+#define SMTP_MAX_ARG 1024
+/* Lines kept per multi-line reply; further lines are counted, not kept. */
+#define SMTP_MAX_REPLY_LINES 64
+/* Bytes of reply text kept per reply (all lines). */
+#define SMTP_MAX_REPLY_TEXT 8192
+/* Client lines waiting for a reply (RFC 2920 pipelining); overflow drops the oldest with a notice. */
+#define SMTP_MAX_PENDING 128
+/* Recipients kept per transaction; further ones are counted. */
+#define SMTP_MAX_RCPTS 256
+/* EHLO extensions kept per session. */
+#define SMTP_MAX_EXTENSIONS 48
+#define SMTP_MAX_EXTENSION_LEN 128
+/* HELO/EHLO argument, addresses, AUTH user, SNI. */
+#define SMTP_MAX_NAME 256
+/* Message header capture: header block bytes examined, and bytes kept per header value. */
+#define SMTP_MAX_HEADER_BLOCK 65536
+#define SMTP_MAX_HEADER_VALUE 998
+#define SMTP_MAX_RECEIVED 16
+/* Notices raised per session; further ones are counted, not emitted. */
+#define SMTP_MAX_NOTICES_PER_SESSION 256
+/* TLS ClientHello bytes buffered to find the SNI on port 465. */
+#define SMTP_MAX_CLIENT_HELLO 16384
+
+/* Reassembly: concurrent TCP streams (libnids n_tcp_streams is 4/3 of this), idle timeout in
+ * capture seconds, and how many distinct IPv6 addresses are mapped through libnids. */
+#define SMTP_DEFAULT_MAX_STREAMS 16384
+#define SMTP_DEFAULT_IDLE_TIMEOUT 600
+#define SMTP_MAX_V6_ADDRS 65536
+
+/* Live capture handle. */
+#define CAP_SNAPLEN 262144
+#define CAP_BUFFER_BYTES (32 * 1024 * 1024)
+
+#endif

@@ -1,0 +1,64 @@
+/* notice.h - the typed anomalies the SMTP core raises: one X-macro row per notice. */
+#ifndef SMTPSNIFF_NOTICE_H
+#define SMTPSNIFF_NOTICE_H
+
+enum smtp_severity { SMTP_SEV_INFO, SMTP_SEV_LOW, SMTP_SEV_MEDIUM, SMTP_SEV_HIGH };
+
+/* X(ID, "stable-name", severity, "what it means") */
+#define SMTP_NOTICE_LIST(X)                                                                        \
+    X(SMUGGLING_END_OF_DATA, "smuggling-end-of-data", SMTP_SEV_HIGH,                               \
+      "a bare LF or CR around '.' in message content: an end-of-data some servers accept (SMTP smuggling)") \
+    X(BARE_LF_CR_IN_COMMAND, "bare-lf-cr-in-line", SMTP_SEV_MEDIUM,                                \
+      "a command or reply line ended by a bare LF, or holding a bare CR")                          \
+    X(LINE_TOO_LONG, "line-too-long", SMTP_SEV_LOW,                                                \
+      "a line longer than RFC 5321 4.5.3.1 allows (512 for commands and replies, 1000 for text)")  \
+    X(LINE_TRUNCATED, "line-truncated", SMTP_SEV_MEDIUM,                                           \
+      "a line longer than smtpsniff's hard cap; the rest of it up to LF was skipped")              \
+    X(MALFORMED_REPLY, "malformed-reply", SMTP_SEV_MEDIUM,                                         \
+      "a server line that does not start with a three-digit code and a space or hyphen")          \
+    X(REPLY_CODE_MISMATCH, "reply-code-mismatch", SMTP_SEV_MEDIUM,                                 \
+      "lines of one multi-line reply carry different codes")                                       \
+    X(ENHANCED_CLASS_MISMATCH, "enhanced-class-mismatch", SMTP_SEV_LOW,                            \
+      "the enhanced status code's class digit differs from the reply code's (RFC 3463)")          \
+    X(UNSOLICITED_REPLY, "reply-without-command", SMTP_SEV_MEDIUM,                                 \
+      "a server reply with no client command waiting for it")                                      \
+    X(PENDING_OVERFLOW, "pending-queue-overflow", SMTP_SEV_MEDIUM,                                 \
+      "more unanswered client lines than smtpsniff keeps; the oldest was dropped")                 \
+    X(PIPELINING_NOT_OFFERED, "pipelining-without-extension", SMTP_SEV_LOW,                        \
+      "the client sent a command before the previous reply without PIPELINING advertised")        \
+    X(COMMAND_AFTER_QUIT, "command-after-quit", SMTP_SEV_MEDIUM,                                   \
+      "client bytes after QUIT")                                                                   \
+    X(DATA_AFTER_REJECTED_DATA, "data-after-rejected-data", SMTP_SEV_MEDIUM,                       \
+      "the client kept sending after DATA was refused; those lines are read as commands")         \
+    X(STARTTLS_INJECTION, "starttls-injection", SMTP_SEV_HIGH,                                     \
+      "client bytes sent after STARTTLS and before the server's 220 (CVE-2011-0411 class)")       \
+    X(MALFORMED_BDAT, "malformed-bdat", SMTP_SEV_HIGH,                                             \
+      "a BDAT size that is missing, negative, too large or not a number (RFC 3030)")             \
+    X(AUTH_FAILURE, "auth-failure", SMTP_SEV_MEDIUM,                                               \
+      "the server refused an AUTH exchange")                                                       \
+    X(BAD_SEQUENCE, "bad-command-sequence", SMTP_SEV_LOW,                                          \
+      "a transaction command out of order (RCPT before MAIL, DATA before RCPT, ...)")            \
+    X(EIGHTBIT_COMMAND, "8bit-in-command", SMTP_SEV_LOW,                                           \
+      "8-bit bytes in a command without SMTPUTF8 advertised and requested")                       \
+    X(CAPTURE_GAP, "capture-gap", SMTP_SEV_MEDIUM,                                                 \
+      "bytes missing from the capture; the session was followed as far as possible")             \
+    X(SESSION_CUT, "session-cut", SMTP_SEV_INFO,                                                   \
+      "the session ended (reset, timeout, end of input) with a command or message unfinished")    \
+    X(SESSION_EVICTED, "session-evicted", SMTP_SEV_MEDIUM,                                         \
+      "the session was dropped to make room for newer ones (--max-sessions)")                     \
+    X(TLS_NOT_CLIENT_HELLO, "tls-unexpected", SMTP_SEV_LOW,                                        \
+      "bytes on an implicit-TLS port that are not a TLS handshake")
+
+enum smtp_notice_id {
+#define SMTP_NOTICE_ENUM(id, name, sev, desc) SMTP_NOTICE_##id,
+    SMTP_NOTICE_LIST(SMTP_NOTICE_ENUM)
+#undef SMTP_NOTICE_ENUM
+    SMTP_NOTICE_COUNT
+};
+
+const char *smtp_notice_name(enum smtp_notice_id id);
+const char *smtp_notice_description(enum smtp_notice_id id);
+enum smtp_severity smtp_notice_severity(enum smtp_notice_id id);
+const char *smtp_severity_name(enum smtp_severity sev);
+
+#endif

@@ -1,0 +1,52 @@
+/* reply.h - the reply-code knowledge base: basic codes (RFC 5321 4.2 and extensions) and enhanced
+ * status codes (RFC 3463, IANA registry of RFC 5248). Const tables; lookups never fail. */
+#ifndef SMTPSNIFF_REPLY_H
+#define SMTPSNIFF_REPLY_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "smtpsniff/smtp.h"
+
+/* One basic reply code. Every code 000..999 has an entry: codes an RFC names are `listed`; other
+ * well-formed codes (first digit 2-5, second 0-5) get class and category from their digits;
+ * anything else is class "invalid" (RFC 5321 4.2: first digit 2-5), never a NULL. */
+struct reply_entry {
+    int code;             /* equals the index it is looked up by */
+    bool listed;          /* named by an RFC */
+    bool valid;           /* first digit 2..5 and second digit 0..5 */
+    const char *name;     /* "OK", "Service Ready", or "Unlisted 2.7 code" style text */
+    const char *meaning;  /* one line: what it means */
+    const char *when;     /* when you see it */
+    const char *resolve;  /* what to do about it */
+    const char *source;   /* "RFC 5321 4.2.3", ... or "" */
+};
+
+const struct reply_entry *reply_lookup(int code);   /* never NULL */
+const char *reply_class_label(int code);            /* "2xx", ..., "invalid" */
+const char *reply_class_name(int code);             /* "Positive Completion", ... */
+const char *reply_category_name(int code);          /* second digit, RFC 5321 4.2.1: "Syntax", ... */
+/* The meaning of `code` as an answer to `verb` ("recipient accepted" for 250 after RCPT), or NULL
+ * where the command does not change the meaning. */
+const char *reply_context_meaning(enum smtp_verb verb, int code);
+
+/* One enhanced status code class.subject.detail (RFC 3463 / RFC 5248 registry). */
+struct enhanced_entry {
+    const char *code;     /* "X.1.1" form: class digit replaced by X, as in the registry */
+    const char *name;     /* "Bad destination mailbox address" */
+    const char *meaning;
+    const char *source;   /* "RFC 3463", ... */
+};
+
+/* Parse "C.S.D" (C in 2,4,5; S and D 0..999, no leading zeros beyond one digit). Returns 0 and
+ * fills class/subject/detail, or -1. */
+int enhanced_parse(const char *text, int *cls, int *subject, int *detail);
+/* Entry for subject.detail (class ignored), or NULL when the registry has none. */
+const struct enhanced_entry *enhanced_lookup(int subject, int detail);
+const char *enhanced_class_name(int cls);       /* 2 "Success", 4 "Persistent Transient Failure", 5 "Permanent Failure" */
+const char *enhanced_subject_name(int subject); /* 0 "Other or Undefined Status", 1 "Addressing Status", ... */
+
+/* `smtpsniff explain CODE [CODE] [--json]`: returns the process exit status. */
+int explain_main(int argc, char **argv, FILE *out, FILE *err);
+
+#endif

@@ -1,0 +1,160 @@
+/* smtp.h - what the SMTP core tells its sinks: sessions, exchanges, transactions and notices.
+ *
+ * The core is fed "session, direction, bytes" (smtp_core.h) and never prints; sinks receive the
+ * records below through struct smtp_sink and never parse. Wire bytes reach sinks as
+ * (pointer, length) pairs that are valid only during the callback; sinks escape them. */
+#ifndef SMTPSNIFF_SMTP_H
+#define SMTPSNIFF_SMTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "smtpsniff/limits.h"
+#include "smtpsniff/notice.h"
+
+/* Which side sent the bytes. */
+enum smtp_dir { SMTP_DIR_CLIENT = 0, SMTP_DIR_SERVER = 1 };
+
+enum smtp_end_reason { SMTP_END_NONE, SMTP_END_CLOSE, SMTP_END_RESET, SMTP_END_TIMEOUT, SMTP_END_EOF };
+enum smtp_tls { SMTP_TLS_NONE, SMTP_TLS_STARTTLS, SMTP_TLS_IMPLICIT };
+
+/* Commands, defined once (RFC 5321 4.1, 3030, 4954, 3207, 1985, 2645, 2033).
+ * X(ID, "VERB") ; GREETING and END_OF_DATA are pseudo-commands with no wire verb of their own. */
+#define SMTP_VERB_LIST(X)                                                                          \
+    X(UNKNOWN, "")                                                                                 \
+    X(GREETING, "")                                                                                \
+    X(HELO, "HELO") X(EHLO, "EHLO") X(LHLO, "LHLO") X(MAIL, "MAIL") X(RCPT, "RCPT")               \
+    X(DATA, "DATA") X(BDAT, "BDAT") X(RSET, "RSET") X(VRFY, "VRFY") X(EXPN, "EXPN")               \
+    X(HELP, "HELP") X(NOOP, "NOOP") X(QUIT, "QUIT") X(STARTTLS, "STARTTLS") X(AUTH, "AUTH")      \
+    X(ETRN, "ETRN") X(TURN, "TURN") X(ATRN, "ATRN") X(XCLIENT, "XCLIENT") X(XFORWARD, "XFORWARD") \
+    X(END_OF_DATA, ".")                                                                            \
+    X(SASL, "SASL")
+
+enum smtp_verb {
+#define SMTP_VERB_ENUM(id, text) SMTP_VERB_##id,
+    SMTP_VERB_LIST(SMTP_VERB_ENUM)
+#undef SMTP_VERB_ENUM
+    SMTP_VERB_COUNT
+};
+
+/* A span of wire bytes (not NUL-terminated, may hold any byte). */
+struct smtp_span {
+    const uint8_t *p;
+    size_t len;
+};
+
+struct smtp_endpoint {
+    char ip[46]; /* textual IPv4 or IPv6 address */
+    uint16_t port;
+};
+
+struct smtp_command {
+    enum smtp_verb id;
+    char verb[SMTP_MAX_VERB + 1]; /* as sent, upper-cased ASCII; may hold any byte but NUL */
+    size_t verb_len;
+    struct smtp_span arg;         /* after the first space, without CRLF; cut at SMTP_MAX_ARG */
+    bool arg_redacted;            /* a credential the user did not ask to see */
+    struct timeval ts;
+};
+
+struct smtp_reply {
+    int code;           /* 200..599 normally; 0 never reaches a sink */
+    char enhanced[16];  /* "2.1.5", or "" */
+    unsigned nlines;    /* lines kept in line[] */
+    unsigned lines_dropped;
+    struct smtp_span line[SMTP_MAX_REPLY_LINES]; /* text after "NNN-" / "NNN ", no CRLF */
+    struct timeval ts;  /* time of the final line */
+};
+
+struct smtp_exchange {
+    const struct smtp_command *cmd; /* NULL: greeting, or a reply nobody asked for */
+    const struct smtp_reply *reply; /* NULL: no reply seen */
+};
+
+enum smtp_txn_status {
+    SMTP_TXN_ACCEPTED, SMTP_TXN_REJECTED, SMTP_TXN_ABORTED, SMTP_TXN_INCOMPLETE
+};
+
+struct smtp_rcpt {
+    char addr[SMTP_MAX_NAME];
+    int code; /* 0: no reply seen */
+};
+
+struct smtp_message_info {
+    uint64_t size; /* content bytes after dot-unstuffing (DATA) or chunk bytes (BDAT) */
+    char date[SMTP_MAX_NAME], from[SMTP_MAX_NAME], to[SMTP_MAX_NAME], cc[SMTP_MAX_NAME];
+    char reply_to[SMTP_MAX_NAME], message_id[SMTP_MAX_NAME], in_reply_to[SMTP_MAX_NAME];
+    char subject[SMTP_MAX_NAME], user_agent[SMTP_MAX_NAME], x_originating_ip[SMTP_MAX_NAME];
+    unsigned nreceived;
+    char received[SMTP_MAX_RECEIVED][SMTP_MAX_NAME];
+};
+
+struct smtp_transaction {
+    unsigned depth; /* 1, 2, ... within the session */
+    char helo[SMTP_MAX_NAME];
+    char mail_from[SMTP_MAX_NAME];
+    bool have_mail_from;
+    int mail_code;
+    unsigned nrcpt, rcpts_dropped;
+    struct smtp_rcpt rcpt[SMTP_MAX_RCPTS];
+    bool have_data_reply;
+    struct smtp_reply_brief {
+        int code;
+        char enhanced[16];
+        char text[SMTP_MAX_NAME];
+    } data_reply;
+    bool have_message;
+    struct smtp_message_info message;
+    enum smtp_txn_status status;
+    enum smtp_verb rejected_at; /* step that failed, for SMTP_TXN_REJECTED */
+};
+
+struct smtp_notice {
+    enum smtp_notice_id id;
+    enum smtp_dir dir;
+    struct timeval ts;
+    char detail[256]; /* already printable ASCII: the core escapes wire bytes it quotes here */
+};
+
+struct smtp_auth_info {
+    char mechanism[32];
+    char user[SMTP_MAX_NAME];
+    int result; /* reply code that ended the exchange, 0 if none */
+};
+
+/* What sinks see of a session; the core's private state embeds it. */
+struct smtp_session_info {
+    uint64_t id;
+    struct smtp_endpoint client, server;
+    struct timeval start, end;
+    enum smtp_end_reason end_reason;
+    enum smtp_tls tls;
+    char helo[SMTP_MAX_NAME];
+    char sni[SMTP_MAX_NAME];
+    unsigned nextensions;
+    char extension[SMTP_MAX_EXTENSIONS][SMTP_MAX_EXTENSION_LEN];
+    bool auth_seen;
+    struct smtp_auth_info auth;
+    uint64_t bytes[2]; /* by enum smtp_dir */
+    unsigned replies_by_class[6]; /* index = first digit: [2]..[5] */
+    unsigned commands, transactions, notices, notices_dropped;
+};
+
+/* A sink: any of these may be NULL. Records arrive in protocol order. */
+struct smtp_sink {
+    void *ctx;
+    void (*session_start)(void *ctx, const struct smtp_session_info *s);
+    void (*exchange)(void *ctx, const struct smtp_session_info *s, const struct smtp_exchange *x);
+    void (*transaction)(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t);
+    void (*notice)(void *ctx, const struct smtp_session_info *s, const struct smtp_notice *n);
+    void (*session_end)(void *ctx, const struct smtp_session_info *s);
+};
+
+const char *smtp_verb_name(enum smtp_verb v);
+const char *smtp_end_reason_name(enum smtp_end_reason r);
+const char *smtp_tls_name(enum smtp_tls t);
+const char *smtp_txn_status_name(enum smtp_txn_status st);
+
+#endif

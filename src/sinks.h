@@ -1,0 +1,56 @@
+/* sinks.h - the writers: live feed, JSON Lines and summary. Each only reads the records the SMTP
+ * core hands it (smtpsniff/smtp.h); none of them parses wire bytes. */
+#ifndef SMTPSNIFF_SINKS_H
+#define SMTPSNIFF_SINKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "smtpsniff/smtp.h"
+
+/* --- JSON Lines (out_json.c) --- */
+struct out_json_opts {
+    FILE *out;
+    bool flush_each;  /* live capture: fflush after every record */
+};
+struct smtp_sink *out_json_new(const struct out_json_opts *o);
+void out_json_free(struct smtp_sink *s);
+
+/* --- live feed (out_live.c) --- */
+struct out_live_opts {
+    FILE *out;
+    bool color;        /* ANSI colour by reply class */
+    bool errors_only;  /* --errors: only sessions with a 4xx/5xx reply or a notice */
+    bool quiet;        /* -q: one line per session */
+    bool flush_each;
+    unsigned arg_width; /* shorten arguments/reply text past this many columns (0: never) */
+};
+struct smtp_sink *out_live_new(const struct out_live_opts *o);
+void out_live_free(struct smtp_sink *s);
+
+/* --- summary (summary.c) --- */
+enum summary_format { SUMMARY_JSON, SUMMARY_TEXT };
+/* Capture-level facts the front end knows and the sinks do not. */
+struct capture_stats {
+    unsigned nsources;
+    const char *const *sources; /* file names or interface names */
+    uint64_t packets, bytes;
+    bool live;
+    uint64_t ps_recv, ps_drop, ps_ifdrop; /* pcap_stats, live only */
+    struct timeval first, last;
+};
+struct summary;
+struct summary *summary_new(void);
+struct smtp_sink *summary_sink(struct summary *sm);
+/* Write atomically (temporary file in the same directory, fsync, rename). Returns 0, or -1 with
+ * errno set. Safe to call more than once (SIGINT then end of input). */
+int summary_write(struct summary *sm, const struct capture_stats *cs, const char *path,
+                  enum summary_format fmt);
+void summary_free(struct summary *sm);
+
+/* --- fan-out (sink_tee.c) --- */
+struct smtp_sink *sink_tee_new(struct smtp_sink *const *sinks, unsigned n);
+void sink_tee_free(struct smtp_sink *s);
+
+#endif

@@ -1,0 +1,285 @@
+/* strbuf.c - bounded output buffer and the escaping of wire bytes for JSON and terminals. */
+#include "strbuf.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void sb_init(struct strbuf *sb, size_t max)
+{
+    memset(sb, 0, sizeof(*sb));
+    sb->max = max;
+}
+
+void sb_free(struct strbuf *sb)
+{
+    free(sb->p);
+    memset(sb, 0, sizeof(*sb));
+}
+
+void sb_reset(struct strbuf *sb)
+{
+    sb->len = 0;
+    sb->truncated = false;
+}
+
+/* Make room for n more bytes; returns how many fit (fewer only at the maximum). */
+static size_t sb_reserve(struct strbuf *sb, size_t n)
+{
+    size_t room = sb->max - sb->len;
+    if (n > room) {
+        n = room;
+        sb->truncated = true;
+    }
+    if (sb->len + n + 1 > sb->cap) {
+        size_t cap = sb->cap ? sb->cap : 256;
+        while (cap < sb->len + n + 1)
+            cap *= 2;
+        if (cap > sb->max + 1)
+            cap = sb->max + 1;
+        char *np = realloc(sb->p, cap);
+        if (np == NULL)
+            abort(); /* out of memory: nothing sensible to do mid-record */
+        sb->p = np;
+        sb->cap = cap;
+    }
+    return n;
+}
+
+void sb_put(struct strbuf *sb, const void *p, size_t n)
+{
+    n = sb_reserve(sb, n);
+    memcpy(sb->p + sb->len, p, n);
+    sb->len += n;
+    sb->p[sb->len] = '\0';
+}
+
+void sb_puts(struct strbuf *sb, const char *s)
+{
+    sb_put(sb, s, strlen(s));
+}
+
+void sb_putc(struct strbuf *sb, char c)
+{
+    if (sb->len < sb->cap - 1 && sb->cap) {
+        sb->p[sb->len++] = c;
+        sb->p[sb->len] = '\0';
+        return;
+    }
+    sb_put(sb, &c, 1);
+}
+
+void sb_u64(struct strbuf *sb, uint64_t v)
+{
+    char tmp[24];
+    size_t i = sizeof(tmp);
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sb_put(sb, tmp + i, sizeof(tmp) - i);
+}
+
+void sb_i64(struct strbuf *sb, int64_t v)
+{
+    if (v < 0) {
+        sb_putc(sb, '-');
+        sb_u64(sb, (uint64_t)0 - (uint64_t)v);
+    } else {
+        sb_u64(sb, (uint64_t)v);
+    }
+}
+
+void sb_printf(struct strbuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n <= 0)
+        return;
+    size_t fit = sb_reserve(sb, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(sb->p + sb->len, fit + 1, fmt, ap);
+    va_end(ap);
+    sb->len += fit;
+}
+
+static void put2(struct strbuf *sb, unsigned v)
+{
+    sb_putc(sb, (char)('0' + v / 10 % 10));
+    sb_putc(sb, (char)('0' + v % 10));
+}
+
+void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv)
+{
+    struct tm tm;
+    time_t t = tv->tv_sec;
+    gmtime_r(&t, &tm);
+    sb_u64(sb, (uint64_t)tm.tm_year + 1900);
+    sb_putc(sb, '-');
+    put2(sb, (unsigned)tm.tm_mon + 1);
+    sb_putc(sb, '-');
+    put2(sb, (unsigned)tm.tm_mday);
+    sb_putc(sb, 'T');
+    put2(sb, (unsigned)tm.tm_hour);
+    sb_putc(sb, ':');
+    put2(sb, (unsigned)tm.tm_min);
+    sb_putc(sb, ':');
+    put2(sb, (unsigned)tm.tm_sec);
+    sb_putc(sb, '.');
+    char us[7];
+    unsigned long u = (unsigned long)tv->tv_usec % 1000000UL;
+    for (int i = 5; i >= 0; i--, u /= 10)
+        us[i] = (char)('0' + u % 10);
+    sb_put(sb, us, 6);
+    sb_putc(sb, 'Z');
+}
+
+/* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates), or 0. */
+static size_t utf8_seq_len(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0];
+    size_t need;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 3;
+        if (c == 0xE0)
+            lo = 0xA0;
+        if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (n < need || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < need; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return need;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+void sb_json_str(struct strbuf *sb, const uint8_t *p, size_t n)
+{
+    sb_putc(sb, '"');
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && p[run] >= 0x20 && p[run] < 0x7F && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i) {
+            sb_put(sb, p + i, run - i);
+            i = run;
+            continue;
+        }
+        uint8_t c = p[i];
+        size_t u = c >= 0x80 ? utf8_seq_len(p + i, n - i) : 0;
+        if (u) {
+            sb_put(sb, p + i, u);
+            i += u;
+            continue;
+        }
+        switch (c) {
+        case '"': sb_puts(sb, "\\\""); break;
+        case '\\': sb_puts(sb, "\\\\"); break;
+        case '\n': sb_puts(sb, "\\n"); break;
+        case '\r': sb_puts(sb, "\\r"); break;
+        case '\t': sb_puts(sb, "\\t"); break;
+        default: {
+            char e[6] = {'\\', 'u', '0', '0', hexdig[c >> 4], hexdig[c & 15]};
+            sb_put(sb, e, sizeof(e));
+        }
+        }
+        i++;
+    }
+    sb_putc(sb, '"');
+}
+
+void sb_json_cstr(struct strbuf *sb, const char *s)
+{
+    if (s == NULL)
+        sb_puts(sb, "null");
+    else
+        sb_json_str(sb, (const uint8_t *)s, strlen(s));
+}
+
+void sb_term_str(struct strbuf *sb, const uint8_t *p, size_t n, bool ascii_only)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c >= 0x20 && c < 0x7F && c != '\\') {
+            sb_putc(sb, (char)c);
+            i++;
+            continue;
+        }
+        size_t u = (!ascii_only && c >= 0x80) ? utf8_seq_len(p + i, n - i) : 0;
+        /* C1 controls (U+0080..U+009F) are terminal controls too: escape them. */
+        if (u && !(u == 2 && c == 0xC2 && p[i + 1] < 0xA0)) {
+            sb_put(sb, p + i, u);
+            i += u;
+            continue;
+        }
+        switch (c) {
+        case '\\': sb_puts(sb, "\\\\"); break;
+        case '\r': sb_puts(sb, "\\r"); break;
+        case '\n': sb_puts(sb, "\\n"); break;
+        case '\t': sb_puts(sb, "\\t"); break;
+        default: {
+            char e[4] = {'\\', 'x', hexdig[c >> 4], hexdig[c & 15]};
+            sb_put(sb, e, sizeof(e));
+        }
+        }
+        i++;
+    }
+}
+
+int sb_flush(struct strbuf *sb, FILE *f)
+{
+    int rc = 0;
+    if (sb->len && fwrite(sb->p, 1, sb->len, f) != sb->len)
+        rc = -1;
+    sb_reset(sb);
+    return rc;
+}
+
+void esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n)
+{
+    if (size == 0)
+        return;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        char e[4];
+        size_t k;
+        if (c >= 0x20 && c < 0x7F && c != '\\') {
+            e[0] = (char)c;
+            k = 1;
+        } else {
+            e[0] = '\\';
+            e[1] = 'x';
+            e[2] = hexdig[c >> 4];
+            e[3] = hexdig[c & 15];
+            k = 4;
+            if (c == '\\') {
+                e[1] = '\\';
+                k = 2;
+            }
+        }
+        if (o + k >= size)
+            break;
+        memcpy(dst + o, e, k);
+        o += k;
+    }
+    dst[o] = '\0';
+}

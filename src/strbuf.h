@@ -1,0 +1,43 @@
+/* strbuf.h - a bounded growable byte buffer for building output, with escaping of wire bytes
+ * for JSON strings (any input gives valid JSON, invalid UTF-8 included) and for terminals. */
+#ifndef SMTPSNIFF_STRBUF_H
+#define SMTPSNIFF_STRBUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/time.h>
+
+struct strbuf {
+    char *p;
+    size_t len, cap, max; /* max: the buffer never grows past it; excess is cut, `truncated` set */
+    bool truncated;
+};
+
+void sb_init(struct strbuf *sb, size_t max);
+void sb_free(struct strbuf *sb);
+void sb_reset(struct strbuf *sb);
+void sb_put(struct strbuf *sb, const void *p, size_t n);
+void sb_puts(struct strbuf *sb, const char *s);
+void sb_putc(struct strbuf *sb, char c);
+void sb_u64(struct strbuf *sb, uint64_t v);
+void sb_i64(struct strbuf *sb, int64_t v);
+void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "2024-05-01T10:00:00.123456Z" (RFC 3339, UTC, microseconds). */
+void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv);
+/* A JSON string literal, quotes included. Control bytes become \uXXXX; bytes that are not valid
+ * UTF-8 become U+FFFD-free escapes "\u00XX" of the byte value (lossless for ASCII readers). */
+void sb_json_str(struct strbuf *sb, const uint8_t *p, size_t n);
+void sb_json_cstr(struct strbuf *sb, const char *s); /* NULL gives null */
+/* Printable for a terminal: printable ASCII as is, valid UTF-8 as is unless `ascii_only`,
+ * everything else as \xHH, \r \n \t \\ named. Never passes ESC or other control bytes. */
+void sb_term_str(struct strbuf *sb, const uint8_t *p, size_t n, bool ascii_only);
+/* Write and empty the buffer; returns -1 on a write error. */
+int sb_flush(struct strbuf *sb, FILE *f);
+
+/* Escape wire bytes into a NUL-terminated printable-ASCII C string (for notice details and
+ * stored names): like sb_term_str with ascii_only, cut to fit `size`. */
+void esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n);
+
+#endif
