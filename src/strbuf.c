@@ -218,7 +218,7 @@ void sb_term_str(struct strbuf *sb, const uint8_t *p, size_t n, bool ascii_only)
     size_t i = 0;
     while (i < n) {
         uint8_t c = p[i];
-        if (c >= 0x20 && c < 0x7F && c != '\\') {
+        if (c >= 0x20 && c < 0x7F) {
             sb_putc(sb, (char)c);
             i++;
             continue;
@@ -231,7 +231,6 @@ void sb_term_str(struct strbuf *sb, const uint8_t *p, size_t n, bool ascii_only)
             continue;
         }
         switch (c) {
-        case '\\': sb_puts(sb, "\\\\"); break;
         case '\r': sb_puts(sb, "\\r"); break;
         case '\n': sb_puts(sb, "\\n"); break;
         case '\t': sb_puts(sb, "\\t"); break;
@@ -258,28 +257,28 @@ void esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n)
     if (size == 0)
         return;
     size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n;) {
         uint8_t c = p[i];
-        char e[4];
-        size_t k;
-        if (c >= 0x20 && c < 0x7F && c != '\\') {
-            e[0] = (char)c;
-            k = 1;
-        } else {
-            e[0] = '\\';
-            e[1] = 'x';
-            e[2] = hexdig[c >> 4];
-            e[3] = hexdig[c & 15];
-            k = 4;
-            if (c == '\\') {
-                e[1] = '\\';
-                k = 2;
-            }
+        size_t u = c >= 0x80 ? utf8_seq_len(p + i, n - i) : 0;
+        if (u == 2 && c == 0xC2 && p[i + 1] < 0xA0)
+            u = 0; /* C1 control */
+        if (c >= 0x20 && c < 0x7F)
+            u = 1;
+        if (u) {
+            if (o + u >= size)
+                break;
+            memcpy(dst + o, p + i, u);
+            o += u;
+            i += u;
+            continue;
         }
-        if (o + k >= size)
+        if (o + 4 >= size)
             break;
-        memcpy(dst + o, e, k);
-        o += k;
+        dst[o++] = '\\';
+        dst[o++] = 'x';
+        dst[o++] = hexdig[c >> 4];
+        dst[o++] = hexdig[c & 15];
+        i++;
     }
     dst[o] = '\0';
 }

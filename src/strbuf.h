@@ -31,13 +31,14 @@ void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv);
 void sb_json_str(struct strbuf *sb, const uint8_t *p, size_t n);
 void sb_json_cstr(struct strbuf *sb, const char *s); /* NULL gives null */
 /* Printable for a terminal: printable ASCII as is, valid UTF-8 as is unless `ascii_only`,
- * everything else as \xHH, \r \n \t \\ named. Never passes ESC or other control bytes. */
+ * everything else as \xHH (\r \n \t by name). Never passes ESC, C0 or C1 control bytes. */
 void sb_term_str(struct strbuf *sb, const uint8_t *p, size_t n, bool ascii_only);
 /* Write and empty the buffer; returns -1 on a write error. */
 int sb_flush(struct strbuf *sb, FILE *f);
 
-/* Escape wire bytes into a NUL-terminated printable-ASCII C string (for notice details and
- * stored names): like sb_term_str with ascii_only, cut to fit `size`. */
+/* Copy wire bytes into a NUL-terminated printable C string (stored names, addresses, notice
+ * details): printable ASCII and valid UTF-8 kept, every other byte as \xHH; cut to fit `size`.
+ * Sinks still escape the result for their medium. */
 void esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n);
 
 #endif

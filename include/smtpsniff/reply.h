@@ -43,6 +43,8 @@ struct enhanced_entry {
 int enhanced_parse(const char *text, int *cls, int *subject, int *detail);
 /* Entry for subject.detail (class ignored), or NULL when the registry has none. */
 const struct enhanced_entry *enhanced_lookup(int subject, int detail);
+/* Basic reply codes the registry pairs with subject.detail ("451, 550"), "" when it names none. */
+const char *enhanced_usual_replies(int subject, int detail);
 const char *enhanced_class_name(int cls);       /* 2 "Success", 4 "Persistent Transient Failure", 5 "Permanent Failure" */
 const char *enhanced_subject_name(int subject); /* 0 "Other or Undefined Status", 1 "Addressing Status", ... */
 

@@ -97,8 +97,9 @@ struct smtp_transaction {
     char mail_from[SMTP_MAX_NAME];
     bool have_mail_from;
     int mail_code;
-    unsigned nrcpt, rcpts_dropped;
-    struct smtp_rcpt rcpt[SMTP_MAX_RCPTS];
+    unsigned nrcpt, rcpts_dropped; /* rcpt[] grows on demand up to SMTP_MAX_RCPTS */
+    unsigned rcpt_cap;
+    struct smtp_rcpt *rcpt;
     bool have_data_reply;
     struct smtp_reply_brief {
         int code;

@@ -1,0 +1,535 @@
+/* capture.c - libpcap front end: opens files or an interface, decodes Ethernet (any number of
+ * 802.1Q/802.1ad tags), Linux SLL/SLL2, raw IP and BSD loopback itself, keeps TCP on the
+ * chosen ports, rewrites IPv6 into placeholder IPv4 (ip6map.c) and hands IPv4 on. */
+#include "capture.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "ip6map.h"
+#include "smtpsniff/limits.h"
+#include "strbuf.h"
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+
+#define SCRATCH_LEN (20 + 65535)
+
+struct capture_src {
+    pcap_t *h;
+    const char *name;
+    int dlt;
+    uint64_t size; /* file size, 0 when unknown */
+};
+
+struct capture {
+    const struct capture_opts *o;
+    struct capture_src *src;
+    unsigned nsrc, cur;
+    volatile sig_atomic_t stop;
+    capture_packet_fn fn;
+    capture_tick_fn tick;
+    void *ctx;
+    struct capture_counters cnt;
+    uint64_t packets, bytes, done_bytes;
+    struct timeval first, last;
+    time_t last_tick;
+    uint8_t scratch[SCRATCH_LEN];
+};
+
+static bool dlt_supported(int dlt)
+{
+    switch (dlt) {
+    case DLT_EN10MB:
+    case DLT_LINUX_SLL:
+    case DLT_LINUX_SLL2:
+    case DLT_RAW:
+    case DLT_IPV4:
+    case DLT_IPV6:
+    case DLT_NULL:
+    case DLT_LOOP:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int capture_parse_ports(struct capture_opts *o, const char *list)
+{
+    o->nports = 0;
+    const char *p = list;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || v < 1 || v > 65535 || (*end != ',' && *end != '\0') ||
+            o->nports == CAPTURE_MAX_PORTS)
+            return -1;
+        o->ports[o->nports++] = (uint16_t)v;
+        p = *end ? end + 1 : end;
+    }
+    return o->nports ? 0 : -1;
+}
+
+static bool port_wanted(const struct capture *c, uint16_t sport, uint16_t dport)
+{
+    for (unsigned i = 0; i < c->o->nports; i++)
+        if (c->o->ports[i] == sport || c->o->ports[i] == dport)
+            return true;
+    return false;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static size_t decode_ipv4(struct capture *c, const uint8_t *p, size_t n, const uint8_t **ip)
+{
+    if (n < 20 || (p[0] >> 4) != 4) {
+        c->cnt.ip_bad++;
+        return 0;
+    }
+    size_t ihl = (size_t)(p[0] & 15) * 4, len = rd16(p + 2);
+    if (ihl < 20 || len < ihl) {
+        c->cnt.ip_bad++;
+        return 0;
+    }
+    if (len > n) {
+        c->cnt.truncated++; /* cut by the snaplen: libnids cannot use it */
+        return 0;
+    }
+    if (p[9] != 6) {
+        c->cnt.not_tcp++;
+        return 0;
+    }
+    uint32_t sa, da;
+    memcpy(&sa, p + 12, 4);
+    memcpy(&da, p + 16, 4);
+    if (ip6map_is_placeholder(sa) || ip6map_is_placeholder(da)) {
+        c->cnt.reserved_v4++; /* 240/4 is ours for IPv6 placeholders */
+        return 0;
+    }
+    uint16_t frag = rd16(p + 6);
+    if (frag & 0x3FFF) {
+        /* libnids 1.26 reads ihl+8 bytes of every fragment (NOTES.md): drop shorter ones. */
+        if (len < ihl + 8) {
+            c->cnt.ip_fragment_short++;
+            return 0;
+        }
+        if ((frag & 0x1FFF) != 0) {
+            *ip = p;
+            return len; /* later fragments carry no ports: let libnids reassemble */
+        }
+    }
+    if (len < ihl + 20 || !port_wanted(c, rd16(p + ihl), rd16(p + ihl + 2))) {
+        c->cnt.other_port++;
+        return 0;
+    }
+    *ip = p;
+    return len;
+}
+
+static uint16_t ip_checksum(const uint8_t *h, size_t n)
+{
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += rd16(h + i);
+    while (sum >> 16)
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+/* RFC 8200 4: walk extension headers to TCP, then rewrite as IPv4 with placeholder addresses. */
+static size_t decode_ipv6(struct capture *c, const uint8_t *p, size_t n, const uint8_t **ip, uint8_t *scratch,
+                          size_t scratch_len)
+{
+    if (n < 40 || (p[0] >> 4) != 6) {
+        c->cnt.ip_bad++;
+        return 0;
+    }
+    size_t plen = rd16(p + 4), off = 40;
+    if (plen == 0 || 40 + plen > n) {
+        c->cnt.truncated++;
+        return 0;
+    }
+    uint8_t nh = p[6];
+    size_t end = 40 + plen;
+    while (nh != 6) {
+        if (off + 8 > end) {
+            c->cnt.ip_bad++;
+            return 0;
+        }
+        if (nh == 0 || nh == 43 || nh == 60) {
+            nh = p[off];
+            off += ((size_t)p[off + 1] + 1) * 8;
+        } else if (nh == 51) {
+            nh = p[off];
+            off += ((size_t)p[off + 1] + 2) * 4;
+        } else if (nh == 44) {
+            c->cnt.ip6_ext_fragment++; /* IPv6 fragments are not reassembled */
+            return 0;
+        } else {
+            c->cnt.not_tcp++;
+            return 0;
+        }
+    }
+    if (off + 20 > end || !port_wanted(c, rd16(p + off), rd16(p + off + 2))) {
+        c->cnt.other_port++;
+        return 0;
+    }
+    size_t tcp_len = end - off;
+    uint32_t sa = ip6map_get(p + 8), da = ip6map_get(p + 24);
+    if (sa == 0 || da == 0 || 20 + tcp_len > scratch_len) {
+        c->cnt.ip6_unmapped++;
+        return 0;
+    }
+    uint8_t *h = scratch;
+    memset(h, 0, 20);
+    h[0] = 0x45;
+    h[2] = (uint8_t)((20 + tcp_len) >> 8);
+    h[3] = (uint8_t)(20 + tcp_len);
+    h[6] = 0x40; /* DF */
+    h[8] = p[7]; /* hop limit as TTL */
+    h[9] = 6;
+    memcpy(h + 12, &sa, 4);
+    memcpy(h + 16, &da, 4);
+    uint16_t ck = ip_checksum(h, 20);
+    h[10] = (uint8_t)(ck >> 8);
+    h[11] = (uint8_t)ck;
+    memcpy(h + 20, p + off, tcp_len);
+    *ip = h;
+    return 20 + tcp_len;
+}
+
+static size_t decode_l3(struct capture *c, unsigned etype, const uint8_t *p, size_t n, const uint8_t **ip,
+                        uint8_t *scratch, size_t scratch_len)
+{
+    if (etype == 0x0800)
+        return decode_ipv4(c, p, n, ip);
+    if (etype == 0x86DD)
+        return decode_ipv6(c, p, n, ip, scratch, scratch_len);
+    c->cnt.not_ip++;
+    return 0;
+}
+
+/* BSD loopback AF values: 2 is AF_INET everywhere; AF_INET6 is 24, 28 or 30 by OS. */
+static unsigned af_to_etype(uint32_t af)
+{
+    if (af == 2)
+        return 0x0800;
+    if (af == 24 || af == 28 || af == 30 || af == 10)
+        return 0x86DD;
+    return 0;
+}
+
+size_t capture_decode(struct capture *c, int dlt, const uint8_t *p, size_t caplen, const uint8_t **ip,
+                      uint8_t *scratch, size_t scratch_len)
+{
+    size_t off = 0;
+    unsigned etype = 0;
+    switch (dlt) {
+    case DLT_EN10MB:
+        if (caplen < 14)
+            break;
+        etype = rd16(p + 12);
+        off = 14;
+        /* 802.1Q, 802.1ad (QinQ) and the old 0x9100 tag, any depth. */
+        while ((etype == 0x8100 || etype == 0x88A8 || etype == 0x9100) && caplen >= off + 4) {
+            etype = rd16(p + off + 2);
+            off += 4;
+        }
+        break;
+    case DLT_LINUX_SLL:
+        if (caplen >= 16)
+            etype = rd16(p + 14), off = 16;
+        break;
+    case DLT_LINUX_SLL2:
+        if (caplen >= 20)
+            etype = rd16(p), off = 20;
+        break;
+    case DLT_NULL:
+        if (caplen >= 4) {
+            uint32_t le = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+            uint32_t be = (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
+            etype = af_to_etype(le) ? af_to_etype(le) : af_to_etype(be);
+            off = 4;
+        }
+        break;
+    case DLT_LOOP:
+        if (caplen >= 4)
+            etype = af_to_etype((uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 |
+                                (uint32_t)p[0] << 24),
+            off = 4;
+        break;
+    default: /* DLT_RAW, DLT_IPV4, DLT_IPV6: the IP version says which */
+        if (caplen >= 1)
+            etype = (p[0] >> 4) == 6 ? 0x86DD : 0x0800;
+        break;
+    }
+    if (etype == 0) {
+        c->cnt.not_ip++;
+        return 0;
+    }
+    return decode_l3(c, etype, p + off, caplen - off, ip, scratch, scratch_len);
+}
+
+/* --- opening ------------------------------------------------------------------------------- */
+
+static int set_filter(pcap_t *h, const char *name, const char *expr, char *err, size_t errlen)
+{
+    struct bpf_program prog;
+    if (pcap_compile(h, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(err, errlen, "bad filter expression '%s': %s", expr, pcap_geterr(h));
+        return -1;
+    }
+    int rc = pcap_setfilter(h, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0)
+        snprintf(err, errlen, "%s: cannot set filter: %s", name, pcap_geterr(h));
+    return rc;
+}
+
+static int open_file(struct capture_src *s, const char *path, char *err, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    s->name = path;
+    if (strcmp(path, "-") != 0) {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            snprintf(err, errlen, "%s: %s", path, strerror(errno));
+            return -1;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            snprintf(err, errlen, "%s: is a directory, not a capture file", path);
+            return -1;
+        }
+        s->size = (uint64_t)st.st_size;
+    }
+    s->h = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    if (s->h == NULL) {
+        if (strstr(perr, "unknown file format") || strstr(perr, "truncated dump file") ||
+            strstr(perr, "bad dump file format"))
+            snprintf(err, errlen, "%s: not a pcap or pcapng capture (%s)", path, perr);
+        else
+            snprintf(err, errlen, "%s: %s", path, perr);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_live(struct capture_src *s, const struct capture_opts *o, char *err, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE] = "";
+    s->name = o->iface;
+    s->h = pcap_create(o->iface, perr);
+    if (s->h == NULL) {
+        snprintf(err, errlen, "%s: %s", o->iface, perr);
+        return -1;
+    }
+    pcap_set_snaplen(s->h, CAP_SNAPLEN); /* libnids' own 16384 cuts GSO segments (NOTES.md) */
+    pcap_set_promisc(s->h, o->promisc);
+    pcap_set_immediate_mode(s->h, 1);
+    pcap_set_buffer_size(s->h, CAP_BUFFER_BYTES);
+    pcap_set_timeout(s->h, 200);
+    int rc = pcap_activate(s->h);
+    if (rc < 0) {
+        const char *why = pcap_geterr(s->h);
+        if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+            snprintf(err, errlen, "%s: no such interface (%s)", o->iface, why);
+        else if (rc == PCAP_ERROR_PERM_DENIED)
+            snprintf(err, errlen, "%s: no permission to capture (run as root or grant CAP_NET_RAW): %s",
+                     o->iface, why);
+        else
+            snprintf(err, errlen, "%s: cannot start capture: %s", o->iface, why[0] ? why : pcap_statustostr(rc));
+        pcap_close(s->h);
+        s->h = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Live: filter in the kernel on the ports too (with and without a VLAN tag). */
+static int live_filter(struct capture_src *s, const struct capture_opts *o, char *err, size_t errlen)
+{
+    struct strbuf f;
+    sb_init(&f, 4096);
+    sb_puts(&f, "tcp and (");
+    for (unsigned i = 0; i < o->nports; i++)
+        sb_printf(&f, "%sport %u", i ? " or " : "", o->ports[i]);
+    sb_puts(&f, ")");
+    struct strbuf full;
+    sb_init(&full, 8192);
+    sb_printf(&full, "((%s) or (vlan and %s))", f.p, f.p);
+    if (o->bpf)
+        sb_printf(&full, " and (%s)", o->bpf);
+    int rc = set_filter(s->h, s->name, full.p, err, errlen);
+    if (rc != 0 && o->bpf == NULL) /* link types without "vlan": ports alone */
+        rc = set_filter(s->h, s->name, f.p, err, errlen);
+    else if (rc != 0) { /* report the user's expression, not ours */
+        sb_reset(&full);
+        sb_printf(&full, "(%s) and (%s)", f.p, o->bpf);
+        rc = set_filter(s->h, s->name, full.p, err, errlen);
+        if (rc != 0)
+            set_filter(s->h, s->name, o->bpf, err, errlen);
+    }
+    sb_free(&f);
+    sb_free(&full);
+    return rc;
+}
+
+struct capture *capture_open(const struct capture_opts *o, char *err, size_t errlen)
+{
+    struct capture *c = calloc(1, sizeof(*c));
+    unsigned n = o->iface ? 1 : o->nfiles;
+    if (c == NULL || n == 0 || (c->src = calloc(n, sizeof(*c->src))) == NULL) {
+        snprintf(err, errlen, n == 0 ? "nothing to read: give -r FILE or -i INTERFACE" : "out of memory");
+        free(c);
+        return NULL;
+    }
+    c->o = o;
+    c->nsrc = n;
+    for (unsigned i = 0; i < n; i++) {
+        struct capture_src *s = &c->src[i];
+        int rc = o->iface ? open_live(s, o, err, errlen) : open_file(s, o->files[i], err, errlen);
+        if (rc == 0) {
+            s->dlt = pcap_datalink(s->h);
+            if (!dlt_supported(s->dlt)) {
+                const char *nm = pcap_datalink_val_to_name(s->dlt);
+                snprintf(err, errlen, "%s: link type %d (%s) is not supported", s->name, s->dlt, nm ? nm : "unknown");
+                rc = -1;
+            } else if (o->iface) {
+                rc = live_filter(s, o, err, errlen);
+            } else if (o->bpf) {
+                rc = set_filter(s->h, s->name, o->bpf, err, errlen);
+            }
+        }
+        if (rc != 0) {
+            capture_close(c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+/* --- reading ------------------------------------------------------------------------------- */
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes)
+{
+    struct capture *c = (struct capture *)user;
+    struct capture_src *s = &c->src[c->cur];
+    if (c->packets++ == 0)
+        c->first = h->ts;
+    c->last = h->ts;
+    c->bytes += h->len;
+    const uint8_t *ip;
+    size_t n = capture_decode(c, s->dlt, bytes, h->caplen, &ip, c->scratch, sizeof(c->scratch));
+    if (n)
+        c->fn(c->ctx, ip, n, &h->ts);
+    if (c->stop)
+        pcap_breakloop(s->h);
+}
+
+static void maybe_tick(struct capture *c)
+{
+    time_t now = time(NULL);
+    if (c->tick && now != c->last_tick) {
+        c->last_tick = now;
+        c->tick(c->ctx);
+    }
+}
+
+static int run_source(struct capture *c, struct capture_src *s, char *err, size_t errlen)
+{
+    for (;;) {
+        int rc = pcap_dispatch(s->h, c->o->iface ? -1 : 4096, on_packet, (u_char *)c);
+        maybe_tick(c);
+        if (c->stop || rc == PCAP_ERROR_BREAK)
+            return 0;
+        if (rc == PCAP_ERROR) {
+            snprintf(err, errlen, "%s: %s", s->name, pcap_geterr(s->h));
+            return -1;
+        }
+        if (rc == 0 && !c->o->iface)
+            return 0; /* end of file */
+    }
+}
+
+int capture_run(struct capture *c, capture_packet_fn fn, capture_tick_fn tick, void *ctx, char *err,
+                size_t errlen)
+{
+    c->fn = fn;
+    c->tick = tick;
+    c->ctx = ctx;
+    for (c->cur = 0; c->cur < c->nsrc && !c->stop; c->cur++) {
+        if (run_source(c, &c->src[c->cur], err, errlen) != 0)
+            return -1;
+        c->done_bytes += c->src[c->cur].size;
+    }
+    return 0;
+}
+
+void capture_stop(struct capture *c)
+{
+    if (c == NULL)
+        return;
+    c->stop = 1;
+    if (c->cur < c->nsrc && c->src[c->cur].h)
+        pcap_breakloop(c->src[c->cur].h);
+}
+
+void capture_stats(struct capture *c, struct capture_stats *cs)
+{
+    memset(cs, 0, sizeof(*cs));
+    cs->packets = c->packets;
+    cs->bytes = c->bytes;
+    cs->first = c->first;
+    cs->last = c->last;
+    cs->live = c->o->iface != NULL;
+    cs->sources = c->o->iface ? &c->o->iface : c->o->files;
+    cs->nsources = c->o->iface ? 1 : c->o->nfiles;
+    struct pcap_stat ps;
+    if (cs->live && c->src[0].h && pcap_stats(c->src[0].h, &ps) == 0) {
+        cs->ps_recv = ps.ps_recv;
+        cs->ps_drop = ps.ps_drop;
+        cs->ps_ifdrop = ps.ps_ifdrop;
+    }
+}
+
+void capture_progress(struct capture *c, uint64_t *done, uint64_t *total)
+{
+    *total = 0;
+    for (unsigned i = 0; i < c->nsrc; i++)
+        *total += c->src[i].size;
+    *done = c->done_bytes;
+    if (c->cur < c->nsrc && c->src[c->cur].h && !c->o->iface) {
+        FILE *f = pcap_file(c->src[c->cur].h);
+        long pos = f ? ftell(f) : -1;
+        if (pos > 0)
+            *done += (uint64_t)pos;
+    }
+}
+
+const struct capture_counters *capture_counters(const struct capture *c)
+{
+    return &c->cnt;
+}
+
+void capture_close(struct capture *c)
+{
+    if (c == NULL)
+        return;
+    for (unsigned i = 0; i < c->nsrc; i++)
+        if (c->src[i].h)
+            pcap_close(c->src[i].h);
+    free(c->src);
+    free(c);
+}

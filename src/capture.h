@@ -1,0 +1,60 @@
+/* capture.h - the libpcap front end: files (-r, several form one capture) or an interface (-i),
+ * our own link-layer and IP decode, and IPv4 packets (IPv6 mapped) handed to reassembly. */
+#ifndef SMTPSNIFF_CAPTURE_H
+#define SMTPSNIFF_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "sinks.h"
+
+#define CAPTURE_MAX_PORTS 32
+
+struct capture_opts {
+    const char *const *files; /* NULL-free list; "-" is standard input */
+    unsigned nfiles;
+    const char *iface;        /* live capture when set */
+    bool promisc;
+    uint16_t ports[CAPTURE_MAX_PORTS];
+    unsigned nports;
+    const char *bpf;          /* user expression, ANDed with the ports, or NULL */
+    bool progress;            /* offline progress line on stderr */
+};
+
+/* One IPv4 packet (an IPv6 one already rewritten), its capture time and wire length. */
+typedef void (*capture_packet_fn)(void *ctx, const uint8_t *ip, size_t len, const struct timeval *ts);
+/* Called about once a second of wall time while capturing (progress, -c / --duration checks). */
+typedef void (*capture_tick_fn)(void *ctx);
+
+/* Counters of what the front end skipped, for the summary and for tests. */
+struct capture_counters {
+    uint64_t not_ip, not_tcp, other_port, ip_bad, ip_fragment_short, ip6_unmapped, ip6_ext_fragment;
+    uint64_t truncated, reserved_v4;
+};
+
+struct capture;
+/* Open every source first (so a bad one is reported before any output). Returns NULL with a
+ * one-line message in err. */
+struct capture *capture_open(const struct capture_opts *o, char *err, size_t errlen);
+/* Read until the end of the last file, an error, or capture_stop(). Returns 0, or -1 with a
+ * one-line message in err (what was read before the error has been delivered). */
+int capture_run(struct capture *c, capture_packet_fn fn, capture_tick_fn tick, void *ctx, char *err,
+                size_t errlen);
+/* Async-signal-safe: ask capture_run to return after the current packet. */
+void capture_stop(struct capture *c);
+void capture_stats(struct capture *c, struct capture_stats *cs);
+/* Bytes of input read so far and in all (0 when unknown), for the progress line. */
+void capture_progress(struct capture *c, uint64_t *done, uint64_t *total);
+const struct capture_counters *capture_counters(const struct capture *c);
+void capture_close(struct capture *c);
+
+/* Parse "25,465,587" into o->ports; returns -1 on a bad list. */
+int capture_parse_ports(struct capture_opts *o, const char *list);
+/* Exposed for tests: decode one link-layer frame into an IPv4 packet (IPv6 rewritten into
+ * `scratch`). Returns the IPv4 length and sets *ip, or 0 when the frame is skipped. */
+size_t capture_decode(struct capture *c, int dlt, const uint8_t *p, size_t caplen, const uint8_t **ip,
+                      uint8_t *scratch, size_t scratch_len);
+
+#endif

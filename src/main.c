@@ -1,0 +1,416 @@
+/* main.c - smtpsniff's command line: options, wiring capture -> reassembly -> SMTP core ->
+ * sinks, signals, progress and exit status. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "reasm.h"
+#include "sinks.h"
+#include "smtp_core.h"
+#include "smtpsniff/limits.h"
+#include "smtpsniff/reply.h"
+#include "strbuf.h"
+
+#define MAX_FILES 1024
+
+enum { EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+struct options {
+    struct capture_opts cap;
+    const char *files[MAX_FILES];
+    bool json, errors_only, quiet, show_credentials, no_progress;
+    int color; /* -1 auto, 0 never, 1 always */
+    const char *summary_path;
+    int summary_fmt; /* -1: from the file name */
+    unsigned long max_sessions_seen, duration;
+    unsigned max_streams, idle_timeout;
+};
+
+static struct {
+    struct capture *cap;
+    struct summary *summary;
+    const struct options *o;
+    uint64_t sessions_done;
+    time_t started;
+    bool progress_shown;
+} G;
+
+static const char usage_text[] =
+    "Usage: smtpsniff [options] (-r FILE... | -i IFACE) [BPF expression]\n"
+    "       smtpsniff explain [--json] CODE [CODE]\n"
+    "Follows SMTP sessions (ports 25, 465, 587) and explains every reply code.\n"
+    "\n"
+    "Input:\n"
+    "  -r FILE             read a pcap/pcapng file ('-' = stdin); repeat: one continuous capture\n"
+    "  -i IFACE            capture live on IFACE (promiscuous unless --no-promisc)\n"
+    "      --no-promisc    do not put the interface in promiscuous mode\n"
+    "      --ports LIST    SMTP server ports (default 25,465,587)\n"
+    "  -c N                stop after N sessions have ended\n"
+    "      --duration S    stop after S seconds (live)\n"
+    "Output (default: live feed on stdout):\n"
+    "      --json          JSON Lines on stdout (docs/json.md)\n"
+    "      --color=WHEN    auto, always or never (live feed)\n"
+    "      --errors        only sessions with a 4xx/5xx reply or a notice\n"
+    "  -q                  one line per session\n"
+    "      --summary FILE  write a summary when input ends or on SIGINT/SIGTERM\n"
+    "      --summary-format json|text   (default: text for *.txt, else json)\n"
+    "      --show-credentials   print AUTH secrets instead of [redacted]\n"
+    "      --no-progress   no progress line on stderr\n"
+    "Limits:\n"
+    "      --max-sessions N     concurrent sessions kept (default %u)\n"
+    "      --idle-timeout S     end a session after S idle capture seconds (default %u)\n"
+    "  -h, --help          this help;  -V, --version   version\n"
+    "Exit status: 0 done, 1 unusable or damaged input, 2 bad usage.\n";
+
+static void usage(FILE *f)
+{
+    fprintf(f, usage_text, SMTP_DEFAULT_MAX_STREAMS, SMTP_DEFAULT_IDLE_TIMEOUT);
+}
+
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("smtpsniff: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(" (see smtpsniff --help)\n", stderr);
+    va_end(ap);
+    return -1;
+}
+
+static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (end == s || *end || errno || v < lo || v > hi || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+enum {
+    OPT_NO_PROMISC = 256, OPT_PORTS, OPT_DURATION, OPT_JSON, OPT_COLOR, OPT_ERRORS, OPT_SUMMARY,
+    OPT_SUMMARY_FMT, OPT_SHOW_CREDS, OPT_MAX_SESSIONS, OPT_IDLE, OPT_NO_PROGRESS
+};
+
+static const struct option long_opts[] = {
+    {"no-promisc", no_argument, NULL, OPT_NO_PROMISC},
+    {"ports", required_argument, NULL, OPT_PORTS},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"color", optional_argument, NULL, OPT_COLOR},
+    {"colour", optional_argument, NULL, OPT_COLOR},
+    {"errors", no_argument, NULL, OPT_ERRORS},
+    {"summary", required_argument, NULL, OPT_SUMMARY},
+    {"summary-format", required_argument, NULL, OPT_SUMMARY_FMT},
+    {"show-credentials", no_argument, NULL, OPT_SHOW_CREDS},
+    {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Returns 1 to exit 0 (help, version), 0 to run, -1 on bad usage. */
+static int parse_option(struct options *o, int c, const char *arg)
+{
+    unsigned long v;
+    switch (c) {
+    case 'r':
+        if (o->cap.nfiles == MAX_FILES)
+            return bad_usage("too many -r files (at most %d)", MAX_FILES);
+        o->files[o->cap.nfiles++] = arg;
+        return 0;
+    case 'i': o->cap.iface = arg; return 0;
+    case 'c':
+        if (parse_ulong(arg, 1, ULONG_MAX, &v))
+            return bad_usage("-c needs a positive number, not '%s'", arg);
+        o->max_sessions_seen = v;
+        return 0;
+    case 'q': o->quiet = true; return 0;
+    case OPT_NO_PROMISC: o->cap.promisc = false; return 0;
+    case OPT_PORTS:
+        if (capture_parse_ports(&o->cap, arg))
+            return bad_usage("--ports needs a comma-separated list of ports 1-65535, not '%s'", arg);
+        return 0;
+    case OPT_DURATION:
+        if (parse_ulong(arg, 1, 100000000, &v))
+            return bad_usage("--duration needs a number of seconds, not '%s'", arg);
+        o->duration = v;
+        return 0;
+    case OPT_JSON: o->json = true; return 0;
+    case OPT_COLOR:
+        if (arg == NULL || strcmp(arg, "always") == 0)
+            o->color = 1;
+        else if (strcmp(arg, "never") == 0)
+            o->color = 0;
+        else if (strcmp(arg, "auto") == 0)
+            o->color = -1;
+        else
+            return bad_usage("--color takes auto, always or never, not '%s'", arg);
+        return 0;
+    case OPT_ERRORS: o->errors_only = true; return 0;
+    case OPT_SUMMARY: o->summary_path = arg; return 0;
+    case OPT_SUMMARY_FMT:
+        if (strcmp(arg, "json") == 0)
+            o->summary_fmt = SUMMARY_JSON;
+        else if (strcmp(arg, "text") == 0)
+            o->summary_fmt = SUMMARY_TEXT;
+        else
+            return bad_usage("--summary-format takes json or text, not '%s'", arg);
+        return 0;
+    case OPT_SHOW_CREDS: o->show_credentials = true; return 0;
+    case OPT_MAX_SESSIONS:
+        if (parse_ulong(arg, 16, 4000000, &v))
+            return bad_usage("--max-sessions needs a number from 16 to 4000000, not '%s'", arg);
+        o->max_streams = (unsigned)v;
+        return 0;
+    case OPT_IDLE:
+        if (parse_ulong(arg, 1, 86400 * 7, &v))
+            return bad_usage("--idle-timeout needs a number of seconds, not '%s'", arg);
+        o->idle_timeout = (unsigned)v;
+        return 0;
+    case OPT_NO_PROGRESS: o->no_progress = true; return 0;
+    case 'h': usage(stdout); return 1;
+    case 'V': printf("smtpsniff %s\n", SMTPSNIFF_VERSION); return 1;
+    default: usage(stderr); return -1;
+    }
+}
+
+/* The BPF expression is what follows the options, joined by spaces as tcpdump does. */
+static int join_expression(struct options *o, int argc, char **argv, struct strbuf *expr)
+{
+    for (int i = optind; i < argc; i++) {
+        if (i > optind)
+            sb_putc(expr, ' ');
+        sb_puts(expr, argv[i]);
+    }
+    if (expr->truncated)
+        return bad_usage("filter expression too long");
+    o->cap.bpf = expr->len ? expr->p : NULL;
+    return 0;
+}
+
+static int parse_args(struct options *o, int argc, char **argv, struct strbuf *expr)
+{
+    memset(o, 0, sizeof(*o));
+    o->cap.promisc = true;
+    o->color = -1;
+    o->summary_fmt = -1;
+    o->max_streams = SMTP_DEFAULT_MAX_STREAMS;
+    o->idle_timeout = SMTP_DEFAULT_IDLE_TIMEOUT;
+    capture_parse_ports(&o->cap, "25,465,587");
+    int c;
+    while ((c = getopt_long(argc, argv, "+r:i:c:qhV", long_opts, NULL)) != -1) {
+        int rc = parse_option(o, c, optarg);
+        if (rc)
+            return rc;
+    }
+    if (o->cap.iface && o->cap.nfiles)
+        return bad_usage("give either -r or -i, not both");
+    if (!o->cap.iface && !o->cap.nfiles)
+        return bad_usage("nothing to read: give -r FILE or -i INTERFACE");
+    o->cap.files = o->files;
+    if (o->summary_fmt < 0 && o->summary_path) {
+        size_t n = strlen(o->summary_path);
+        o->summary_fmt = n > 4 && strcmp(o->summary_path + n - 4, ".txt") == 0 ? SUMMARY_TEXT : SUMMARY_JSON;
+    }
+    return join_expression(o, argc, argv, expr);
+}
+
+/* --- run-time callbacks -------------------------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    capture_stop(G.cap);
+}
+
+static void count_session_end(void *ctx, const struct smtp_session_info *s)
+{
+    (void)ctx;
+    (void)s;
+    G.sessions_done++;
+    if (G.o->max_sessions_seen && G.sessions_done >= G.o->max_sessions_seen)
+        capture_stop(G.cap);
+}
+
+static void human_bytes(char *buf, size_t n, uint64_t v)
+{
+    if (v >= 1u << 30)
+        snprintf(buf, n, "%.2f GB", (double)v / (1u << 30));
+    else
+        snprintf(buf, n, "%.1f MB", (double)v / (1u << 20));
+}
+
+static void on_tick(void *ctx)
+{
+    (void)ctx;
+    if (G.o->duration && (unsigned long)(time(NULL) - G.started) >= G.o->duration)
+        capture_stop(G.cap);
+    if (!G.o->cap.progress)
+        return;
+    uint64_t done, total;
+    capture_progress(G.cap, &done, &total);
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    double secs = difftime(time(NULL), G.started);
+    char d[32], t[32];
+    human_bytes(d, sizeof(d), done);
+    human_bytes(t, sizeof(t), total);
+    fprintf(stderr, "\r\033[K%s of %s (%.0f%%), %.1f MB/s, %llu sessions", d, t,
+            total ? 100.0 * (double)done / (double)total : 0.0,
+            secs > 0 ? (double)done / (1u << 20) / secs : 0.0, (unsigned long long)st.sessions_started);
+    G.progress_shown = true;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* --- wiring -------------------------------------------------------------------------------- */
+
+struct sinks {
+    struct smtp_sink *list[3], *tee, counter;
+    unsigned n;
+    struct smtp_sink *json, *live;
+};
+
+static void sinks_build(struct sinks *k, const struct options *o)
+{
+    memset(k, 0, sizeof(*k));
+    bool live = o->cap.iface != NULL;
+    if (o->json) {
+        struct out_json_opts jo = {.out = stdout, .flush_each = live};
+        k->json = k->list[k->n++] = out_json_new(&jo);
+    } else {
+        bool tty = isatty(STDOUT_FILENO);
+        struct out_live_opts lo = {.out = stdout,
+                                   .color = o->color == 1 || (o->color < 0 && tty && getenv("NO_COLOR") == NULL),
+                                   .errors_only = o->errors_only,
+                                   .quiet = o->quiet,
+                                   .flush_each = live || tty,
+                                   .arg_width = 100};
+        k->live = k->list[k->n++] = out_live_new(&lo);
+    }
+    if (G.summary)
+        k->list[k->n++] = summary_sink(G.summary);
+    k->counter = (struct smtp_sink){.session_end = count_session_end};
+    k->list[k->n++] = &k->counter;
+    k->tee = sink_tee_new(k->list, k->n);
+}
+
+static void sinks_free(struct sinks *k)
+{
+    sink_tee_free(k->tee);
+    out_json_free(k->json);
+    out_live_free(k->live);
+}
+
+static int write_summary(const struct options *o)
+{
+    if (!G.summary)
+        return 0;
+    struct capture_stats cs;
+    capture_stats(G.cap, &cs);
+    if (summary_write(G.summary, &cs, o->summary_path, (enum summary_format)o->summary_fmt) != 0) {
+        fprintf(stderr, "smtpsniff: %s: cannot write summary: %s\n", o->summary_path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void report_live_drops(void)
+{
+    struct capture_stats cs;
+    capture_stats(G.cap, &cs);
+    if (cs.live)
+        fprintf(stderr, "smtpsniff: %llu packets received by filter, %llu dropped by kernel, %llu dropped by "
+                        "interface\n",
+                (unsigned long long)cs.ps_recv, (unsigned long long)cs.ps_drop, (unsigned long long)cs.ps_ifdrop);
+}
+
+static int run(const struct options *o)
+{
+    char err[512];
+    G.cap = capture_open(&o->cap, err, sizeof(err));
+    if (G.cap == NULL) {
+        fprintf(stderr, "smtpsniff: %s\n", err);
+        return EXIT_INPUT;
+    }
+    if (o->summary_path)
+        G.summary = summary_new();
+    struct sinks k;
+    sinks_build(&k, o);
+    struct reasm_opts ro = {.sink = k.tee,
+                            .ports = o->cap.ports,
+                            .nports = o->cap.nports,
+                            .max_streams = o->max_streams,
+                            .idle_timeout = o->idle_timeout,
+                            .session_flags = o->show_credentials ? SMTP_SESS_SHOW_CREDENTIALS : 0};
+    if (reasm_init(&ro, err, sizeof(err)) != 0) {
+        fprintf(stderr, "smtpsniff: %s\n", err);
+        return EXIT_INPUT;
+    }
+    G.started = time(NULL);
+    install_signals();
+    int rc = capture_run(G.cap, reasm_packet, on_tick, NULL, err, sizeof(err));
+    if (G.progress_shown)
+        fputs("\r\033[K", stderr);
+    reasm_finish(); /* every open session ends, "end of input" */
+    fflush(stdout);
+    int status = 0;
+    if (rc != 0) {
+        fprintf(stderr, "smtpsniff: %s\n", err);
+        status = EXIT_INPUT;
+    }
+    if (write_summary(o) != 0)
+        status = EXIT_INPUT;
+    report_live_drops();
+    sinks_free(&k);
+    summary_free(G.summary);
+    capture_close(G.cap);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno != EPIPE)
+            fprintf(stderr, "smtpsniff: error writing output: %s\n", strerror(errno));
+        status = status ? status : EXIT_INPUT;
+    }
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "explain") == 0)
+        return explain_main(argc - 1, argv + 1, stdout, stderr);
+    static struct options o;
+    struct strbuf expr;
+    sb_init(&expr, 8192);
+    int rc = parse_args(&o, argc, argv, &expr);
+    if (rc != 0) {
+        sb_free(&expr);
+        return rc > 0 ? 0 : EXIT_USAGE;
+    }
+    G.o = &o;
+    o.cap.progress = !o.no_progress && !o.cap.iface && isatty(STDERR_FILENO);
+    setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+    rc = run(&o);
+    sb_free(&expr);
+    return rc;
+}

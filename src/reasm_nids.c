@@ -1,0 +1,270 @@
+/* reasm_nids.c - the libnids adapter, the only file that includes nids.h. It owns libnids'
+ * settings (NOTES.md hazards), maps streams to SMTP sessions, ends sessions on close, reset,
+ * eviction, idle timeout and end of input, and frees per-stream state in every case. */
+#include "reasm.h"
+
+#include <arpa/inet.h>
+#include <nids.h>
+#include <pcap/pcap.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ip6map.h"
+#include "smtp_core.h"
+#include "smtpsniff/limits.h"
+
+struct rstream {
+    struct smtp_session *sess;
+    struct tcp_stream *ns;   /* libnids' stream; valid while libnids keeps it */
+    struct tuple4 addr;
+    long ns_ts;              /* libnids' creation stamp, to tell a reused slot from ours */
+    struct timeval last;     /* capture time of the last byte */
+    struct rstream *prev, *next; /* idle list, least recently active first */
+};
+
+static struct {
+    struct reasm_opts o;
+    uint16_t ports[32];
+    pcap_t *dead;
+    struct nids_chksum_ctl nocheck[1]; /* libnids keeps the pointer: static storage */
+    struct rstream *head, *tail;
+    uint64_t next_id;
+    struct timeval now;
+    time_t last_sweep;
+    struct reasm_stats st;
+} R;
+
+/* --- idle list ----------------------------------------------------------------------------- */
+
+static void list_unlink(struct rstream *r)
+{
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        R.head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        R.tail = r->prev;
+    r->prev = r->next = NULL;
+}
+
+static void list_append(struct rstream *r)
+{
+    r->prev = R.tail;
+    r->next = NULL;
+    if (R.tail)
+        R.tail->next = r;
+    else
+        R.head = r;
+    R.tail = r;
+}
+
+/* --- sessions ------------------------------------------------------------------------------ */
+
+static void endpoint_of(struct smtp_endpoint *e, u_int addr, u_short port)
+{
+    uint8_t v6[16];
+    if (ip6map_reverse(addr, v6))
+        inet_ntop(AF_INET6, v6, e->ip, sizeof(e->ip));
+    else
+        inet_ntop(AF_INET, &addr, e->ip, sizeof(e->ip));
+    e->port = port;
+}
+
+static bool is_server_port(u_short port)
+{
+    for (unsigned i = 0; i < R.o.nports; i++)
+        if (R.o.ports[i] == port)
+            return true;
+    return false;
+}
+
+static void stream_end(struct rstream *r, enum smtp_end_reason why)
+{
+    smtp_session_end(r->sess, why, &R.now);
+    smtp_session_free(r->sess);
+    list_unlink(r);
+    R.st.sessions_ended++;
+    R.st.sessions_active--;
+    free(r);
+}
+
+static struct rstream *stream_begin(struct tcp_stream *a)
+{
+    struct rstream *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        abort();
+    struct smtp_endpoint c, s;
+    endpoint_of(&c, a->addr.saddr, a->addr.source);
+    endpoint_of(&s, a->addr.daddr, a->addr.dest);
+    unsigned flags = R.o.session_flags;
+    if (a->addr.dest == 465)
+        flags |= SMTP_SESS_IMPLICIT_TLS;
+    r->sess = smtp_session_new(++R.next_id, &c, &s, &R.now, R.o.sink, flags);
+    r->ns = a;
+    r->addr = a->addr;
+    r->ns_ts = a->ts;
+    r->last = R.now;
+    list_append(r);
+    R.st.sessions_started++;
+    R.st.sessions_active++;
+    return r;
+}
+
+/* Bytes that never arrived: segments still queued behind a hole when the stream ends. */
+static void stream_gaps(struct rstream *r, struct tcp_stream *a)
+{
+    if (a->server.list) /* server half holds what the client sent */
+        smtp_session_gap(r->sess, SMTP_DIR_CLIENT, 0, &R.now);
+    if (a->client.list)
+        smtp_session_gap(r->sess, SMTP_DIR_SERVER, 0, &R.now);
+}
+
+static void deliver(struct rstream *r, struct half_stream *h, enum smtp_dir dir)
+{
+    if (h->count_new <= 0)
+        return;
+    /* New bytes sit at the end of what the half-stream holds (nids_discard is not used). */
+    const uint8_t *p = (const uint8_t *)h->data + (h->count - h->offset) - h->count_new;
+    smtp_session_data(r->sess, dir, p, (size_t)h->count_new, &R.now);
+    r->last = R.now;
+    list_unlink(r);
+    list_append(r);
+}
+
+static void on_tcp(struct tcp_stream *a, void **param)
+{
+    struct rstream *r = *param;
+    switch (a->nids_state) {
+    case NIDS_JUST_EST:
+        if (!is_server_port(a->addr.dest))
+            return; /* not towards an SMTP port: do not collect */
+        a->client.collect++;
+        a->server.collect++;
+        *param = stream_begin(a);
+        return;
+    case NIDS_DATA:
+        if (r == NULL)
+            return;
+        deliver(r, &a->server, SMTP_DIR_CLIENT);
+        deliver(r, &a->client, SMTP_DIR_SERVER);
+        return;
+    default:
+        break;
+    }
+    if (r == NULL)
+        return;
+    stream_gaps(r, a);
+    enum smtp_end_reason why = SMTP_END_EOF;
+    if (a->nids_state == NIDS_CLOSE)
+        why = SMTP_END_CLOSE;
+    else if (a->nids_state == NIDS_RESET)
+        why = SMTP_END_RESET;
+    else if (a->nids_state == NIDS_TIMED_OUT) {
+        why = SMTP_END_TIMEOUT;
+        R.st.evicted++;
+        smtp_session_notice(r->sess, SMTP_NOTICE_SESSION_EVICTED, SMTP_DIR_CLIENT, &R.now,
+                            "dropped to make room for newer sessions (--max-sessions)");
+    }
+    *param = NULL;
+    stream_end(r, why);
+}
+
+/* End sessions idle for longer than the timeout (libnids has no idle timeout of its own). */
+static void sweep_idle(void)
+{
+    while (R.head && R.now.tv_sec - R.head->last.tv_sec > (time_t)R.o.idle_timeout) {
+        struct rstream *r = R.head;
+        struct tcp_stream *ns = nids_find_tcp_stream(&r->addr);
+        R.st.idle_timeouts++;
+        stream_end(r, SMTP_END_TIMEOUT);
+        /* libnids may have freed and reused the slot silently (tcp_flow_timeout). */
+        if (ns == r->ns && ns->ts == r->ns_ts)
+            nids_free_tcp_stream(ns);
+    }
+}
+
+/* libnids' warnings: counted, never sent to syslog. */
+static void on_nids_warning(int type, int err, struct ip *iph, void *data)
+{
+    (void)iph;
+    (void)data;
+    if (type == NIDS_WARN_TCP) {
+        R.st.warnings_tcp++;
+        if (err == NIDS_WARN_TCP_TOOMUCH || err == NIDS_WARN_TCP_BIGQUEUE)
+            R.st.queue_overflows++;
+    } else {
+        R.st.warnings_ip++;
+    }
+}
+
+static void on_no_mem(char *where)
+{
+    (void)where;
+    abort();
+}
+
+int reasm_init(const struct reasm_opts *o, char *err, size_t errlen)
+{
+    memset(&R, 0, sizeof(R));
+    R.o = *o;
+    memcpy(R.ports, o->ports, o->nports * sizeof(o->ports[0]));
+    R.o.ports = R.ports;
+    /* We decode the link layer ourselves and feed bare IPv4 (NOTES.md: SLL2, QinQ, IPv6). */
+    R.dead = pcap_open_dead(DLT_RAW, CAP_SNAPLEN);
+    if (R.dead == NULL) {
+        snprintf(err, errlen, "cannot create the reassembly handle");
+        return -1;
+    }
+    nids_params.pcap_desc = R.dead;
+    nids_params.filename = NULL;
+    nids_params.device = NULL;
+    nids_params.n_tcp_streams = (int)(o->max_streams / 3 * 4 + 4);
+    nids_params.scan_num_hosts = 0;   /* the scan detector uses wall-clock time */
+    nids_params.syslog = (__typeof__(nids_params.syslog))(void *)on_nids_warning;
+    nids_params.no_mem = on_no_mem;
+    nids_params.pcap_filter = NULL;
+    nids_params.multiproc = 0;
+    nids_params.tcp_workarounds = 0;
+    if (!nids_init()) {
+        snprintf(err, errlen, "libnids: %s", nids_errbuf);
+        pcap_close(R.dead);
+        return -1;
+    }
+    /* Checksums from the sending host or loopback are unfinished (offload): never check. */
+    R.nocheck[0].netaddr = 0;
+    R.nocheck[0].mask = 0;
+    R.nocheck[0].action = NIDS_DONT_CHKSUM;
+    nids_register_chksum_ctl(R.nocheck, 1);
+    nids_register_tcp((void *)on_tcp);
+    return 0;
+}
+
+void reasm_packet(void *ctx, const uint8_t *ip, size_t len, const struct timeval *ts)
+{
+    (void)ctx;
+    R.now = *ts;
+    struct pcap_pkthdr h = {.ts = *ts, .caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len};
+    nids_pcap_handler(NULL, &h, (u_char *)(uintptr_t)ip);
+    if (ts->tv_sec != R.last_sweep) {
+        R.last_sweep = ts->tv_sec;
+        sweep_idle();
+    }
+}
+
+void reasm_finish(void)
+{
+    nids_exit(); /* NIDS_EXITING for every stream still open */
+    while (R.head) /* streams libnids no longer knew (freed silently) */
+        stream_end(R.head, SMTP_END_EOF);
+    if (R.dead)
+        pcap_close(R.dead);
+    R.dead = NULL;
+    ip6map_clear();
+}
+
+void reasm_get_stats(struct reasm_stats *st)
+{
+    *st = R.st;
+}

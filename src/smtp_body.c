@@ -1,0 +1,255 @@
+/* smtp_body.c - message content: the exact end of DATA (RFC 5321 4.1.1.4), smuggling-style
+ * ends, dot-unstuffing (4.5.2), size, and the top-level headers (RFC 5322 2.2, RFC 2047 words). */
+#include <string.h>
+#include <strings.h>
+
+#include "smtp_internal.h"
+
+void smtp_body_begin(struct smtp_session *s)
+{
+    s->body.prev_crlf = true; /* the DATA line itself ended with CRLF */
+    s->body.in_headers = true;
+    s->body.header_bytes = 0;
+    s->body.cur_name[0] = '\0';
+    sb_reset(&s->body.cur);
+    smtp_line_reset(&s->body.bdat_lines);
+    if (s->txn)
+        s->txn->have_message = true;
+}
+
+/* --- RFC 2047 encoded words ---------------------------------------------------------------- */
+
+static int hexval(uint8_t c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Append decoded text of one word, converting ISO-8859-1 to UTF-8; other charsets pass bytes. */
+static void put_charset(struct strbuf *out, const uint8_t *p, size_t n, bool latin1)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (latin1 && p[i] >= 0x80) {
+            sb_putc(out, (char)(0xC0 | (p[i] >> 6)));
+            sb_putc(out, (char)(0x80 | (p[i] & 0x3F)));
+        } else {
+            sb_putc(out, (char)p[i]);
+        }
+    }
+}
+
+/* Decode "=?charset?enc?text?=" at p (n bytes). Returns bytes consumed, 0 if not a word. */
+static size_t rfc2047_word(const uint8_t *p, size_t n, struct strbuf *out)
+{
+    if (n < 8 || p[0] != '=' || p[1] != '?')
+        return 0;
+    const uint8_t *cs = p + 2, *q1 = memchr(cs, '?', n - 2);
+    if (q1 == NULL || (size_t)(q1 - p) + 3 >= n || q1[2] != '?')
+        return 0;
+    uint8_t enc = q1[1] | 0x20;
+    const uint8_t *txt = q1 + 3, *end = NULL;
+    for (const uint8_t *k = txt; k + 1 < p + n; k++)
+        if (k[0] == '?' && k[1] == '=') {
+            end = k;
+            break;
+        }
+    if (end == NULL || (enc != 'b' && enc != 'q'))
+        return 0;
+    size_t cslen = (size_t)(q1 - cs);
+    bool latin1 = (cslen == 10 && strncasecmp((const char *)cs, "iso-8859-1", 10) == 0) ||
+                  (cslen == 12 && strncasecmp((const char *)cs, "windows-1252", 12) == 0);
+    uint8_t tmp[SMTP_MAX_HEADER_VALUE];
+    size_t tl = 0, tn = (size_t)(end - txt);
+    if (enc == 'b') {
+        tl = smtp_base64_decode(txt, tn, tmp, sizeof(tmp));
+    } else {
+        for (size_t i = 0; i < tn && tl < sizeof(tmp); i++) {
+            int h, l;
+            if (txt[i] == '_')
+                tmp[tl++] = ' ';
+            else if (txt[i] == '=' && i + 2 < tn && (h = hexval(txt[i + 1])) >= 0 &&
+                     (l = hexval(txt[i + 2])) >= 0) {
+                tmp[tl++] = (uint8_t)(h * 16 + l);
+                i += 2;
+            } else
+                tmp[tl++] = txt[i];
+        }
+    }
+    put_charset(out, tmp, tl, latin1);
+    return (size_t)(end + 2 - p);
+}
+
+/* RFC 2047 6.2: whitespace between adjacent encoded words is dropped. */
+static void rfc2047_decode(const uint8_t *p, size_t n, char *dst, size_t dsz)
+{
+    struct strbuf out;
+    sb_init(&out, SMTP_MAX_HEADER_VALUE);
+    size_t i = 0;
+    bool last_was_word = false;
+    while (i < n) {
+        size_t used = rfc2047_word(p + i, n - i, &out);
+        if (used) {
+            i += used;
+            last_was_word = true;
+            continue;
+        }
+        size_t ws = i;
+        while (ws < n && (p[ws] == ' ' || p[ws] == '\t'))
+            ws++;
+        if (last_was_word && ws > i && ws < n && rfc2047_word(p + ws, n - ws, &out) == 0) {
+            sb_put(&out, p + i, ws - i);
+            i = ws;
+        } else if (last_was_word && ws > i) {
+            i = ws; /* next loop decodes the word that follows */
+            continue;
+        }
+        if (i < n)
+            sb_putc(&out, (char)p[i++]);
+        last_was_word = false;
+    }
+    esc_to_cstr(dst, dsz, (const uint8_t *)(out.p ? out.p : ""), out.len);
+    sb_free(&out);
+}
+
+/* --- headers ------------------------------------------------------------------------------- */
+
+static char *header_slot(struct smtp_message_info *m, const char *name, bool *decode)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } slots[] = {
+        {"date", offsetof(struct smtp_message_info, date)},
+        {"from", offsetof(struct smtp_message_info, from)},
+        {"to", offsetof(struct smtp_message_info, to)},
+        {"cc", offsetof(struct smtp_message_info, cc)},
+        {"reply-to", offsetof(struct smtp_message_info, reply_to)},
+        {"message-id", offsetof(struct smtp_message_info, message_id)},
+        {"in-reply-to", offsetof(struct smtp_message_info, in_reply_to)},
+        {"subject", offsetof(struct smtp_message_info, subject)},
+        {"x-mailer", offsetof(struct smtp_message_info, user_agent)},
+        {"user-agent", offsetof(struct smtp_message_info, user_agent)},
+        {"x-originating-ip", offsetof(struct smtp_message_info, x_originating_ip)},
+    };
+    *decode = strcasecmp(name, "subject") == 0 || strcasecmp(name, "from") == 0 ||
+              strcasecmp(name, "to") == 0 || strcasecmp(name, "cc") == 0;
+    if (strcasecmp(name, "received") == 0)
+        return m->nreceived < SMTP_MAX_RECEIVED ? m->received[m->nreceived++] : NULL;
+    for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+        if (strcasecmp(name, slots[i].name) == 0) {
+            char *slot = (char *)m + slots[i].off;
+            return slot[0] ? NULL : slot; /* first occurrence wins */
+        }
+    return NULL;
+}
+
+static void header_commit(struct smtp_session *s)
+{
+    struct smtp_body *b = &s->body;
+    if (b->cur_name[0] && s->txn) {
+        bool decode;
+        char *slot = header_slot(&s->txn->message, b->cur_name, &decode);
+        const uint8_t *v = (const uint8_t *)(b->cur.p ? b->cur.p : "");
+        if (slot && decode)
+            rfc2047_decode(v, b->cur.len, slot, SMTP_MAX_NAME);
+        else if (slot)
+            esc_to_cstr(slot, SMTP_MAX_NAME, v, b->cur.len);
+    }
+    b->cur_name[0] = '\0';
+    sb_reset(&b->cur);
+}
+
+static void header_line(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+    struct smtp_body *b = &s->body;
+    b->header_bytes += n + 2;
+    if (n == 0 || b->header_bytes > SMTP_MAX_HEADER_BLOCK) {
+        header_commit(s);
+        b->in_headers = false; /* RFC 5322 2.1: an empty line ends the header block */
+        return;
+    }
+    if (p[0] == ' ' || p[0] == '\t') { /* RFC 5322 2.2.3 folding */
+        if (b->cur_name[0])
+            sb_put(&b->cur, p, n);
+        return;
+    }
+    header_commit(s);
+    const uint8_t *colon = memchr(p, ':', n);
+    size_t nl = colon ? (size_t)(colon - p) : 0;
+    if (colon == NULL || nl == 0 || nl >= sizeof(b->cur_name))
+        return;
+    memcpy(b->cur_name, p, nl);
+    b->cur_name[nl] = '\0';
+    size_t v = nl + 1;
+    while (v < n && (p[v] == ' ' || p[v] == '\t'))
+        v++;
+    sb_put(&b->cur, p + v, n - v);
+}
+
+/* --- DATA content lines -------------------------------------------------------------------- */
+
+/* A lone '.' next to a bare CR inside one LF-framed line: "\r.\r" anywhere, a line ending in
+ * "\r." or starting with ".\r". Servers that take a bare CR as a line end see an end of data. */
+static bool bare_cr_dot(const struct smtp_line *l)
+{
+    const uint8_t *p = l->p;
+    size_t n = l->len;
+    if (n >= 2 && p[0] == '.' && p[1] == '\r')
+        return true;
+    if (n >= 2 && p[n - 2] == '\r' && p[n - 1] == '.')
+        return true;
+    for (size_t i = 0; i + 2 < n; i++)
+        if (p[i] == '\r' && p[i + 1] == '.' && p[i + 2] == '\r')
+            return true;
+    return false;
+}
+
+static void smuggling(struct smtp_session *s, const struct timeval *ts, const char *form)
+{
+    smtp_notice(s, SMTP_NOTICE_SMUGGLING_END_OF_DATA, SMTP_DIR_CLIENT, ts,
+                "%s inside message content: not an RFC 5321 end of data, but some servers end there", form);
+}
+
+bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts)
+{
+    struct smtp_body *b = &s->body;
+    bool lone_dot = l->len == 1 && l->p[0] == '.' && l->dropped == 0;
+    if (lone_dot && l->crlf && b->prev_crlf)
+        return true; /* <CRLF>.<CRLF> */
+    if (lone_dot)
+        smuggling(s, ts, !l->crlf ? (b->prev_crlf ? "<CRLF>.<LF>" : "<LF>.<LF>") : "<LF>.<CRLF>");
+    else if (memchr(l->p, '\r', l->len) && bare_cr_dot(l))
+        smuggling(s, ts, "<CR>.<CR>");
+    bool stuffed = l->len > 0 && l->p[0] == '.'; /* RFC 5321 4.5.2: leading dot removed */
+    if (s->txn)
+        s->txn->message.size += l->wire_len - (stuffed ? 1 : 0);
+    if (b->in_headers)
+        header_line(s, l->p, l->len);
+    b->prev_crlf = l->crlf;
+    return false;
+}
+
+void smtp_body_bytes(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+    if (s->txn) {
+        s->txn->message.size += n;
+        s->txn->have_message = true;
+    }
+    struct smtp_line l;
+    while (n && s->body.in_headers) {
+        if (!smtp_line_next(&s->body.bdat_lines, &p, &n, &l))
+            break;
+        header_line(s, l.p, l.len);
+    }
+}
+
+void smtp_body_end(struct smtp_session *s)
+{
+    header_commit(s);
+    s->body.in_headers = false;
+}

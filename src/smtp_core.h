@@ -1,0 +1,31 @@
+/* smtp_core.h - the SMTP core's entry points: it is fed "session, direction, bytes" and raises
+ * records to a sink. It never sees packets, pcap or libnids. */
+#ifndef SMTPSNIFF_SMTP_CORE_H
+#define SMTPSNIFF_SMTP_CORE_H
+
+#include "smtpsniff/smtp.h"
+
+enum {
+    SMTP_SESS_IMPLICIT_TLS = 1u << 0,    /* port 465: TLS from the first byte (RFC 8314) */
+    SMTP_SESS_SHOW_CREDENTIALS = 1u << 1 /* print AUTH secrets instead of redacting them */
+};
+
+struct smtp_session;
+
+struct smtp_session *smtp_session_new(uint64_t id, const struct smtp_endpoint *client,
+                                      const struct smtp_endpoint *server, const struct timeval *ts,
+                                      const struct smtp_sink *sink, unsigned flags);
+/* Bytes sent by `dir`, in stream order. */
+void smtp_session_data(struct smtp_session *s, enum smtp_dir dir, const uint8_t *p, size_t n,
+                       const struct timeval *ts);
+/* Bytes sent by `dir` are missing from the capture (count unknown when 0). */
+void smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, size_t n, const struct timeval *ts);
+/* Raise a notice from outside the core (the reassembly adapter). */
+void smtp_session_notice(struct smtp_session *s, enum smtp_notice_id id, enum smtp_dir dir,
+                         const struct timeval *ts, const char *detail);
+/* Flush what is pending and emit the session record. Call once, then free. */
+void smtp_session_end(struct smtp_session *s, enum smtp_end_reason why, const struct timeval *ts);
+void smtp_session_free(struct smtp_session *s);
+const struct smtp_session_info *smtp_session_info(const struct smtp_session *s);
+
+#endif

@@ -1,0 +1,293 @@
+/* smtp_fsm.c - session state changes, made on the (command, reply) pair and nowhere else
+ * (a passive observer only knows a command took effect once the server said so), plus the
+ * mail transactions they build (RFC 5321 3.3). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp_internal.h"
+
+static bool positive(const struct smtp_reply *r)
+{
+    return r->code >= 200 && r->code < 400;
+}
+
+void smtp_txn_free(struct smtp_transaction *t)
+{
+    if (t) {
+        free(t->rcpt);
+        free(t);
+    }
+}
+
+static struct smtp_transaction *txn_new(struct smtp_session *s)
+{
+    struct smtp_transaction *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        abort();
+    t->depth = s->info.transactions + 1;
+    memcpy(t->helo, s->info.helo, sizeof(t->helo));
+    s->txn = t;
+    s->txn_serial++;
+    return t;
+}
+
+void smtp_txn_finish(struct smtp_session *s, enum smtp_txn_status st, enum smtp_verb at)
+{
+    struct smtp_transaction *t = s->txn;
+    if (t == NULL)
+        return;
+    s->txn = NULL;
+    t->status = st;
+    t->rejected_at = at;
+    s->info.transactions++;
+    if (s->sink->transaction)
+        s->sink->transaction(s->sink->ctx, &s->info, t);
+    smtp_txn_free(t);
+}
+
+static int txn_add_rcpt(struct smtp_transaction *t, const struct smtp_command *c)
+{
+    if (t->nrcpt == SMTP_MAX_RCPTS) {
+        t->rcpts_dropped++;
+        return -1;
+    }
+    if (t->nrcpt == t->rcpt_cap) {
+        unsigned cap = t->rcpt_cap ? t->rcpt_cap * 2 : 4;
+        if (cap > SMTP_MAX_RCPTS)
+            cap = SMTP_MAX_RCPTS;
+        struct smtp_rcpt *nr = realloc(t->rcpt, cap * sizeof(*nr));
+        if (nr == NULL)
+            abort();
+        t->rcpt = nr;
+        t->rcpt_cap = cap;
+    }
+    struct smtp_rcpt *r = &t->rcpt[t->nrcpt++];
+    if (!smtp_parse_path(c->arg.p, c->arg.len, "TO:", r->addr, sizeof(r->addr)))
+        esc_to_cstr(r->addr, sizeof(r->addr), c->arg.p, c->arg.len);
+    r->code = 0;
+    return (int)t->nrcpt - 1;
+}
+
+/* The transaction a pending line was sent in, if it is still the open one. */
+static struct smtp_transaction *txn_of(struct smtp_session *s, const struct smtp_pending *pc)
+{
+    return (s->txn && pc->txn_serial == s->txn_serial) ? s->txn : NULL;
+}
+
+static bool any_rcpt_accepted(const struct smtp_transaction *t)
+{
+    for (unsigned i = 0; i < t->nrcpt; i++)
+        if (t->rcpt[i].code >= 200 && t->rcpt[i].code < 300)
+            return true;
+    return false;
+}
+
+static void data_reply_keep(struct smtp_transaction *t, const struct smtp_reply *r)
+{
+    t->have_data_reply = true;
+    t->data_reply.code = r->code;
+    memcpy(t->data_reply.enhanced, r->enhanced, sizeof(r->enhanced));
+    if (r->nlines)
+        esc_to_cstr(t->data_reply.text, sizeof(t->data_reply.text), r->line[0].p, r->line[0].len);
+}
+
+/* EHLO keywords (RFC 5321 4.1.1.1): the lines after the first. */
+static void ehlo_extensions(struct smtp_session *s, const struct smtp_reply *r)
+{
+    s->info.nextensions = 0;
+    s->pipelining = s->chunking = s->smtputf8 = s->starttls_offered = false;
+    for (unsigned i = 1; i < r->nlines && s->info.nextensions < SMTP_MAX_EXTENSIONS; i++) {
+        char *e = s->info.extension[s->info.nextensions++];
+        esc_to_cstr(e, SMTP_MAX_EXTENSION_LEN, r->line[i].p, r->line[i].len);
+        size_t kl = strcspn(e, " =");
+        if (kl == 10 && strncasecmp(e, "PIPELINING", 10) == 0)
+            s->pipelining = true;
+        else if (kl == 8 && strncasecmp(e, "CHUNKING", 8) == 0)
+            s->chunking = true;
+        else if (kl == 8 && strncasecmp(e, "SMTPUTF8", 8) == 0)
+            s->smtputf8 = true;
+        else if (kl == 8 && strncasecmp(e, "STARTTLS", 8) == 0)
+            s->starttls_offered = true;
+    }
+}
+
+static void on_hello(struct smtp_session *s, const struct smtp_pending *pc, const struct smtp_reply *r)
+{
+    const struct smtp_command *c = &pc->cmd;
+    if (!positive(r))
+        return;
+    /* RFC 5321 4.1.4: a HELO/EHLO after one was accepted resets the transaction it interrupts. */
+    if (txn_of(s, pc))
+        smtp_txn_finish(s, SMTP_TXN_ABORTED, c->id);
+    size_t n = c->arg.len;
+    const uint8_t *sp = memchr(c->arg.p, ' ', n);
+    if (sp)
+        n = (size_t)(sp - c->arg.p);
+    esc_to_cstr(s->info.helo, sizeof(s->info.helo), c->arg.p, n);
+    s->ehlo_done = true;
+    if (c->id == SMTP_VERB_HELO)
+        s->info.nextensions = 0;
+    else
+        ehlo_extensions(s, r);
+}
+
+/* MAIL and RCPT open their records when sent (pipelined content may follow before any reply,
+ * RFC 2920); the replies decide what they became. */
+static void on_mail_sent(struct smtp_session *s, struct smtp_pending *pc)
+{
+    if (s->txn)
+        return; /* MAIL inside a transaction: the server answers 503 (RFC 5321 4.1.4) */
+    struct smtp_transaction *t = txn_new(s);
+    t->have_mail_from = smtp_parse_path(pc->cmd.arg.p, pc->cmd.arg.len, "FROM:", t->mail_from,
+                                        sizeof(t->mail_from));
+    pc->txn_serial = s->txn_serial;
+}
+
+static void on_mail(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r)
+{
+    struct smtp_transaction *t = txn_of(s, pc);
+    if (t == NULL && positive(r) && s->txn == NULL) {
+        on_mail_sent(s, pc); /* accepted although sent while another was open */
+        t = s->txn;
+    }
+    if (t == NULL)
+        return;
+    t->mail_code = r->code;
+    if (!positive(r))
+        smtp_txn_finish(s, SMTP_TXN_REJECTED, SMTP_VERB_MAIL);
+}
+
+static void on_rcpt_sent(struct smtp_session *s, struct smtp_pending *pc)
+{
+    pc->rcpt_idx = -1;
+    if (s->txn == NULL)
+        return;
+    pc->txn_serial = s->txn_serial;
+    pc->rcpt_idx = txn_add_rcpt(s->txn, &pc->cmd);
+}
+
+static void on_rcpt(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r)
+{
+    struct smtp_transaction *t = txn_of(s, pc);
+    if (t == NULL) {
+        smtp_notice(s, SMTP_NOTICE_BAD_SEQUENCE, SMTP_DIR_CLIENT, &pc->cmd.ts,
+                    "RCPT before an accepted MAIL (reply %d)", r->code);
+        return;
+    }
+    if (pc->rcpt_idx >= 0)
+        t->rcpt[pc->rcpt_idx].code = r->code;
+}
+
+static void on_data(struct smtp_session *s, const struct smtp_pending *pc, const struct smtp_reply *r)
+{
+    const struct smtp_command *c = &pc->cmd;
+    if (r->code == 354) {
+        /* RFC 5321 4.1.1.4: content starts only once the server said 354. */
+        s->cmode = SMTP_MODE_DATA;
+        smtp_body_begin(s);
+        return;
+    }
+    s->data_refused = true;
+    if (txn_of(s, pc) == NULL) {
+        smtp_notice(s, SMTP_NOTICE_BAD_SEQUENCE, SMTP_DIR_CLIENT, &c->ts, "DATA with no transaction (reply %d)",
+                    r->code);
+        return;
+    }
+    if (!any_rcpt_accepted(s->txn))
+        smtp_notice(s, SMTP_NOTICE_BAD_SEQUENCE, SMTP_DIR_CLIENT, &c->ts,
+                    "DATA with no accepted recipient (reply %d)", r->code);
+    data_reply_keep(s->txn, r);
+    smtp_txn_finish(s, SMTP_TXN_REJECTED, SMTP_VERB_DATA);
+}
+
+static void on_message_end(struct smtp_session *s, enum smtp_verb at, const struct smtp_reply *r)
+{
+    if (s->txn == NULL)
+        return;
+    data_reply_keep(s->txn, r);
+    smtp_txn_finish(s, positive(r) ? SMTP_TXN_ACCEPTED : SMTP_TXN_REJECTED, at);
+}
+
+static void on_bdat(struct smtp_session *s, const struct smtp_pending *pc, const struct smtp_reply *r)
+{
+    if (s->txn == NULL) {
+        smtp_notice(s, SMTP_NOTICE_BAD_SEQUENCE, SMTP_DIR_CLIENT, &pc->cmd.ts, "BDAT with no transaction (reply %d)",
+                    r->code);
+        return;
+    }
+    /* RFC 3030 2: a failed chunk ends the transaction; the LAST chunk's reply is the message's. */
+    if (!positive(r) || pc->bdat_last) {
+        smtp_body_end(s);
+        on_message_end(s, SMTP_VERB_BDAT, r);
+    }
+}
+
+static void on_starttls(struct smtp_session *s, const struct smtp_pending *pc, const struct smtp_reply *r)
+{
+    s->starttls_sent = false;
+    if (r->code != 220)
+        return; /* RFC 3207 4: refused, the session stays in cleartext */
+    if (s->q_len)
+        smtp_notice(s, SMTP_NOTICE_STARTTLS_INJECTION, SMTP_DIR_CLIENT, &r->ts,
+                    "%u client line(s) were queued behind STARTTLS in cleartext", s->q_len);
+    s->info.tls = SMTP_TLS_STARTTLS;
+    s->cmode = SMTP_MODE_TLS;
+    s->server_tls = true;
+    smtp_line_reset(&s->framer[SMTP_DIR_CLIENT]);
+    if (txn_of(s, pc))
+        smtp_txn_finish(s, SMTP_TXN_ABORTED, SMTP_VERB_STARTTLS); /* RFC 3207 4.2: state is discarded */
+}
+
+/* A client line was queued; only bookkeeping that needs no reply happens here. */
+void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
+{
+    enum smtp_verb id = pc->cmd.id;
+    if (id == SMTP_VERB_GREETING || id == SMTP_VERB_END_OF_DATA)
+        return;
+    /* RFC 2920 3.1: without PIPELINING a client waits for each reply. */
+    if (s->q_len > 1 && !s->pipelining && !s->pipelining_noticed && s->greeted) {
+        s->pipelining_noticed = true;
+        smtp_notice(s, SMTP_NOTICE_PIPELINING_NOT_OFFERED, SMTP_DIR_CLIENT, &pc->cmd.ts,
+                    "%s sent with %u command(s) unanswered, PIPELINING not advertised", pc->cmd.verb,
+                    s->q_len - 1);
+    }
+    if (s->data_refused && id == SMTP_VERB_UNKNOWN) {
+        smtp_notice(s, SMTP_NOTICE_DATA_AFTER_REJECTED_DATA, SMTP_DIR_CLIENT, &pc->cmd.ts,
+                    "line \"%s\" after a refused DATA looks like message content", pc->cmd.verb);
+    }
+    if (id != SMTP_VERB_UNKNOWN)
+        s->data_refused = false;
+    if (id == SMTP_VERB_MAIL)
+        on_mail_sent(s, pc);
+    else if (id == SMTP_VERB_RCPT)
+        on_rcpt_sent(s, pc);
+    else if (id == SMTP_VERB_QUIT)
+        s->quit_sent = true;
+    else if (id == SMTP_VERB_STARTTLS)
+        s->starttls_sent = true;
+    else if (id == SMTP_VERB_AUTH || id == SMTP_VERB_SASL)
+        smtp_auth_command(s, pc);
+}
+
+void smtp_fsm_reply(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r)
+{
+    const struct smtp_command *c = &pc->cmd;
+    switch (c->id) {
+    case SMTP_VERB_HELO:
+    case SMTP_VERB_EHLO:
+    case SMTP_VERB_LHLO: on_hello(s, pc, r); break;
+    case SMTP_VERB_MAIL: on_mail(s, pc, r); break;
+    case SMTP_VERB_RCPT: on_rcpt(s, pc, r); break;
+    case SMTP_VERB_DATA: on_data(s, pc, r); break;
+    case SMTP_VERB_END_OF_DATA: on_message_end(s, SMTP_VERB_END_OF_DATA, r); break;
+    case SMTP_VERB_BDAT: on_bdat(s, pc, r); break;
+    case SMTP_VERB_RSET:
+        if (positive(r) && txn_of(s, pc))
+            smtp_txn_finish(s, SMTP_TXN_ABORTED, SMTP_VERB_RSET);
+        break;
+    case SMTP_VERB_STARTTLS: on_starttls(s, pc, r); break;
+    case SMTP_VERB_AUTH:
+    case SMTP_VERB_SASL: smtp_auth_challenge(s, r); break;
+    default: break;
+    }
+}

@@ -1,0 +1,101 @@
+/* smtp_internal.h - the SMTP core's private session state, shared by the smtp_*.c files. */
+#ifndef SMTPSNIFF_SMTP_INTERNAL_H
+#define SMTPSNIFF_SMTP_INTERNAL_H
+
+#include "smtp_core.h"
+#include "smtp_line.h"
+#include "strbuf.h"
+
+/* What the client's bytes are, as the server reads them. */
+enum smtp_client_mode {
+    SMTP_MODE_COMMAND, /* command lines */
+    SMTP_MODE_DATA,    /* message content after 354, up to CRLF.CRLF (RFC 5321 4.1.1.4) */
+    SMTP_MODE_BDAT,    /* `bdat_left` bytes of a BDAT chunk (RFC 3030 2) */
+    SMTP_MODE_TLS,     /* encrypted from here on */
+    SMTP_MODE_IGNORE   /* nothing more worth parsing */
+};
+
+/* A client line waiting for its reply (RFC 2920: replies come in command order). */
+struct smtp_pending {
+    struct smtp_command cmd;
+    uint8_t inline_arg[64];
+    uint8_t *heap_arg;
+    bool bdat_last;
+    unsigned txn_serial; /* transaction open when the line was sent (0: none) */
+    int rcpt_idx;        /* RCPT: its slot in that transaction, or -1 */
+};
+
+/* DATA content scanner state (smtp_body.c). */
+struct smtp_body {
+    bool prev_crlf;      /* previous content line ended with CRLF (or content just began) */
+    bool in_headers;     /* still in the top-level header block */
+    size_t header_bytes; /* bytes of header block examined (bounded) */
+    char cur_name[32];   /* header being unfolded */
+    struct strbuf cur;   /* its value so far (bounded) */
+    struct smtp_line_framer bdat_lines; /* header lines inside BDAT chunks */
+};
+
+struct smtp_session {
+    struct smtp_session_info info;
+    const struct smtp_sink *sink;
+    unsigned flags;
+    struct smtp_line_framer framer[2];
+    enum smtp_client_mode cmode;
+    bool server_tls;      /* server bytes are TLS */
+    uint64_t bdat_left;
+
+    struct smtp_pending *q; /* ring of pending client lines */
+    unsigned q_head, q_len, q_cap;
+
+    /* The server reply being assembled (multi-line, RFC 5321 4.2.1). */
+    struct smtp_reply reply;
+    bool reply_open;
+    struct strbuf reply_text;
+    size_t line_off[SMTP_MAX_REPLY_LINES];
+
+    /* Session facts learnt from (command, reply) pairs. */
+    bool greeted, ehlo_done, pipelining, smtputf8, chunking, starttls_offered;
+    bool quit_sent, quit_noticed, starttls_sent, in_auth, auth_login_user_next, data_refused;
+    bool pipelining_noticed, eightbit_noticed;
+    unsigned notice_count[SMTP_NOTICE_COUNT];
+
+    struct smtp_transaction *txn; /* open transaction, or NULL */
+    unsigned txn_serial;          /* serial of `txn`; increments per transaction */
+    struct smtp_body body;
+    struct strbuf tls_hello;      /* ClientHello bytes buffered to read the SNI */
+};
+
+/* smtp_session.c */
+void smtp_notice(struct smtp_session *s, enum smtp_notice_id id, enum smtp_dir dir,
+                 const struct timeval *ts, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void smtp_pending_push(struct smtp_session *s, enum smtp_verb id, const char *verb, size_t verb_len,
+                       const uint8_t *arg, size_t arg_len, const struct timeval *ts);
+struct smtp_pending *smtp_pending_last(struct smtp_session *s);
+
+/* smtp_fsm.c: the only place session state changes on a (command, reply) pair. */
+void smtp_fsm_reply(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r);
+void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc);
+void smtp_txn_finish(struct smtp_session *s, enum smtp_txn_status st, enum smtp_verb at);
+void smtp_txn_free(struct smtp_transaction *t);
+
+/* smtp_cmd.c */
+enum smtp_verb smtp_verb_lookup(const uint8_t *p, size_t n);
+void smtp_client_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts);
+bool smtp_parse_path(const uint8_t *p, size_t n, const char *kw, char *out, size_t outsz);
+
+/* smtp_body.c */
+void smtp_body_begin(struct smtp_session *s);
+/* One content line; returns true when it was the end-of-data line. */
+bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts);
+void smtp_body_bytes(struct smtp_session *s, const uint8_t *p, size_t n); /* BDAT content */
+void smtp_body_end(struct smtp_session *s);
+
+/* smtp_auth.c */
+void smtp_auth_command(struct smtp_session *s, struct smtp_pending *pc);
+void smtp_auth_challenge(struct smtp_session *s, const struct smtp_reply *r);
+size_t smtp_base64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t outsz);
+
+/* smtp_tls.c */
+void smtp_tls_client_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts);
+
+#endif

@@ -1,0 +1,432 @@
+/* smtp_session.c - one SMTP session: direction dispatch, reply assembly, the pipelining queue,
+ * notices, and the end of the session. State changes live in smtp_fsm.c. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp_internal.h"
+
+/* Notices of one type beyond this many per session are counted, not emitted. */
+#define SMTP_NOTICE_TYPE_CAP 16
+
+struct smtp_session *smtp_session_new(uint64_t id, const struct smtp_endpoint *client,
+                                      const struct smtp_endpoint *server, const struct timeval *ts,
+                                      const struct smtp_sink *sink, unsigned flags)
+{
+    struct smtp_session *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        abort();
+    s->info.id = id;
+    s->info.client = *client;
+    s->info.server = *server;
+    s->info.start = *ts;
+    s->info.end = *ts;
+    s->sink = sink;
+    s->flags = flags;
+    sb_init(&s->reply_text, SMTP_MAX_REPLY_TEXT);
+    sb_init(&s->body.cur, SMTP_MAX_HEADER_VALUE);
+    sb_init(&s->tls_hello, SMTP_MAX_CLIENT_HELLO);
+    if (flags & SMTP_SESS_IMPLICIT_TLS) {
+        /* RFC 8314 3.3: port 465 is TLS from the first byte. */
+        s->info.tls = SMTP_TLS_IMPLICIT;
+        s->cmode = SMTP_MODE_TLS;
+        s->server_tls = true;
+    } else {
+        /* The server speaks first (RFC 5321 3.1): its greeting answers this pseudo-command. */
+        smtp_pending_push(s, SMTP_VERB_GREETING, "", 0, NULL, 0, ts);
+    }
+    if (sink->session_start)
+        sink->session_start(sink->ctx, &s->info);
+    return s;
+}
+
+const struct smtp_session_info *smtp_session_info(const struct smtp_session *s)
+{
+    return &s->info;
+}
+
+void smtp_notice(struct smtp_session *s, enum smtp_notice_id id, enum smtp_dir dir,
+                 const struct timeval *ts, const char *fmt, ...)
+{
+    if (s->notice_count[id]++ >= SMTP_NOTICE_TYPE_CAP || s->info.notices >= SMTP_MAX_NOTICES_PER_SESSION) {
+        s->info.notices_dropped++;
+        return;
+    }
+    struct smtp_notice n = {.id = id, .dir = dir, .ts = *ts};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n.detail, sizeof(n.detail), fmt, ap);
+    va_end(ap);
+    s->info.notices++;
+    if (s->sink->notice)
+        s->sink->notice(s->sink->ctx, &s->info, &n);
+}
+
+void smtp_session_notice(struct smtp_session *s, enum smtp_notice_id id, enum smtp_dir dir,
+                         const struct timeval *ts, const char *detail)
+{
+    smtp_notice(s, id, dir, ts, "%s", detail);
+}
+
+/* --- the pending queue ------------------------------------------------------------------- */
+
+static struct smtp_pending *pending_at(struct smtp_session *s, unsigned i)
+{
+    return &s->q[(s->q_head + i) % s->q_cap];
+}
+
+static void pending_release(struct smtp_pending *pc)
+{
+    free(pc->heap_arg);
+    memset(pc, 0, sizeof(*pc));
+}
+
+static void pending_drop_oldest(struct smtp_session *s, const struct timeval *ts)
+{
+    struct smtp_pending *old = pending_at(s, 0);
+    smtp_notice(s, SMTP_NOTICE_PENDING_OVERFLOW, SMTP_DIR_CLIENT, ts,
+                "more than %d client lines without a reply; dropped %s", SMTP_MAX_PENDING,
+                old->cmd.verb_len ? old->cmd.verb : "(greeting)");
+    pending_release(old);
+    s->q_head = (s->q_head + 1) % s->q_cap;
+    s->q_len--;
+}
+
+static void pending_grow(struct smtp_session *s)
+{
+    unsigned cap = s->q_cap ? s->q_cap * 2 : 4;
+    if (cap > SMTP_MAX_PENDING)
+        cap = SMTP_MAX_PENDING;
+    struct smtp_pending *nq = calloc(cap, sizeof(*nq));
+    if (nq == NULL)
+        abort();
+    for (unsigned i = 0; i < s->q_len; i++)
+        nq[i] = *pending_at(s, i);
+    for (unsigned i = 0; i < s->q_len; i++)
+        if (nq[i].heap_arg == NULL)
+            nq[i].cmd.arg.p = nq[i].inline_arg; /* inline copies moved with the entry */
+    free(s->q);
+    s->q = nq;
+    s->q_cap = cap;
+    s->q_head = 0;
+}
+
+void smtp_pending_push(struct smtp_session *s, enum smtp_verb id, const char *verb, size_t verb_len,
+                       const uint8_t *arg, size_t arg_len, const struct timeval *ts)
+{
+    if (s->q_len == SMTP_MAX_PENDING)
+        pending_drop_oldest(s, ts);
+    if (s->q_len == s->q_cap)
+        pending_grow(s);
+    struct smtp_pending *pc = pending_at(s, s->q_len);
+    memset(pc, 0, sizeof(*pc));
+    pc->cmd.id = id;
+    if (verb_len > SMTP_MAX_VERB)
+        verb_len = SMTP_MAX_VERB;
+    memcpy(pc->cmd.verb, verb, verb_len);
+    pc->cmd.verb[verb_len] = '\0';
+    pc->cmd.verb_len = verb_len;
+    pc->cmd.ts = *ts;
+    if (arg_len > SMTP_MAX_ARG)
+        arg_len = SMTP_MAX_ARG;
+    uint8_t *dst = pc->inline_arg;
+    if (arg_len > sizeof(pc->inline_arg)) {
+        dst = pc->heap_arg = malloc(arg_len);
+        if (dst == NULL)
+            abort();
+    }
+    if (arg_len)
+        memcpy(dst, arg, arg_len);
+    pc->cmd.arg.p = dst;
+    pc->cmd.arg.len = arg_len;
+    pc->txn_serial = s->txn ? s->txn_serial : 0;
+    pc->rcpt_idx = -1;
+    s->q_len++;
+    smtp_fsm_command(s, pc);
+}
+
+struct smtp_pending *smtp_pending_last(struct smtp_session *s)
+{
+    return pending_at(s, s->q_len - 1);
+}
+
+static void emit_exchange(struct smtp_session *s, const struct smtp_pending *pc, const struct smtp_reply *r)
+{
+    struct smtp_exchange x = {.cmd = NULL, .reply = r};
+    if (pc != NULL && pc->cmd.id != SMTP_VERB_GREETING)
+        x.cmd = &pc->cmd;
+    if (s->sink->exchange)
+        s->sink->exchange(s->sink->ctx, &s->info, &x);
+}
+
+/* --- server replies (RFC 5321 4.2) ------------------------------------------------------- */
+
+static bool is_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Enhanced status code at the start of the text (RFC 3463 2, RFC 2034 4): "C.S.D" + space/end. */
+static void reply_enhanced(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts)
+{
+    size_t i = 0;
+    int parts = 0;
+    while (parts < 3) {
+        size_t start = i;
+        while (i < n && is_digit(p[i]) && i - start < 3)
+            i++;
+        if (i == start || (parts == 0 && i - start != 1))
+            return;
+        parts++;
+        if (parts < 3) {
+            if (i >= n || p[i] != '.')
+                return;
+            i++;
+        }
+    }
+    if ((i < n && p[i] != ' ') || i >= sizeof(s->reply.enhanced))
+        return;
+    if (p[0] != '2' && p[0] != '4' && p[0] != '5')
+        return;
+    memcpy(s->reply.enhanced, p, i);
+    s->reply.enhanced[i] = '\0';
+    if (p[0] - '0' != s->reply.code / 100)
+        smtp_notice(s, SMTP_NOTICE_ENHANCED_CLASS_MISMATCH, SMTP_DIR_SERVER, ts,
+                    "reply %d carries enhanced code %s", s->reply.code, s->reply.enhanced);
+}
+
+static void reply_add_line(struct smtp_session *s, const uint8_t *text, size_t n)
+{
+    if (s->reply.nlines == SMTP_MAX_REPLY_LINES || s->reply_text.truncated) {
+        s->reply.lines_dropped++;
+        return;
+    }
+    s->line_off[s->reply.nlines] = s->reply_text.len;
+    sb_put(&s->reply_text, text, n);
+    s->reply.line[s->reply.nlines].len = s->reply_text.len - s->line_off[s->reply.nlines];
+    s->reply.nlines++;
+}
+
+static void reply_complete(struct smtp_session *s, const struct timeval *ts)
+{
+    struct smtp_reply *r = &s->reply;
+    for (unsigned i = 0; i < r->nlines; i++)
+        r->line[i].p = (const uint8_t *)s->reply_text.p + s->line_off[i];
+    r->ts = *ts;
+    unsigned cls = (unsigned)r->code / 100;
+    if (cls < 6)
+        s->info.replies_by_class[cls]++;
+    struct smtp_pending *pc = NULL;
+    if (s->q_len)
+        pc = pending_at(s, 0);
+    else if (s->greeted)
+        smtp_notice(s, SMTP_NOTICE_UNSOLICITED_REPLY, SMTP_DIR_SERVER, ts,
+                    "reply %d with no command waiting for it", r->code);
+    s->greeted = true;
+    if (pc != NULL) {
+        /* Pop before acting: the state machine may push (END_OF_DATA) or flush the queue. */
+        struct smtp_pending cur = *pc;
+        if (cur.heap_arg == NULL)
+            cur.cmd.arg.p = cur.inline_arg;
+        memset(pc, 0, sizeof(*pc));
+        s->q_head = (s->q_head + 1) % s->q_cap;
+        s->q_len--;
+        emit_exchange(s, &cur, r);
+        smtp_fsm_reply(s, &cur, r);
+        free(cur.heap_arg);
+    } else {
+        emit_exchange(s, NULL, r);
+    }
+    s->reply_open = false;
+}
+
+static void reply_begin(struct smtp_session *s, int code)
+{
+    memset(&s->reply, 0, sizeof(s->reply));
+    sb_reset(&s->reply_text);
+    s->reply.code = code;
+    s->reply_open = true;
+}
+
+static void server_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts)
+{
+    if (l->dropped)
+        smtp_notice(s, SMTP_NOTICE_LINE_TRUNCATED, SMTP_DIR_SERVER, ts,
+                    "reply line of %zu bytes cut at %d", l->wire_len, SMTP_MAX_LINE);
+    else if (l->len + 2 > SMTP_RFC_REPLY_LINE)
+        smtp_notice(s, SMTP_NOTICE_LINE_TOO_LONG, SMTP_DIR_SERVER, ts,
+                    "reply line of %zu bytes (RFC 5321 4.5.3.1.5: 512)", l->len + 2);
+    else if (!l->crlf)
+        smtp_notice(s, SMTP_NOTICE_BARE_LF_CR_IN_COMMAND, SMTP_DIR_SERVER, ts, "reply line ended by a bare LF");
+    const uint8_t *p = l->p;
+    size_t n = l->len;
+    bool ok = n >= 3 && p[0] >= '2' && p[0] <= '5' && is_digit(p[1]) && is_digit(p[2]) &&
+              (n == 3 || p[3] == ' ' || p[3] == '-');
+    if (!ok) {
+        char shown[64];
+        esc_to_cstr(shown, sizeof(shown), p, n < 40 ? n : 40);
+        smtp_notice(s, SMTP_NOTICE_MALFORMED_REPLY, SMTP_DIR_SERVER, ts, "server line \"%s\"", shown);
+        if (s->reply_open)
+            reply_add_line(s, p, n); /* keep it as text of the reply in progress */
+        return;
+    }
+    int code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+    bool last = n == 3 || p[3] == ' ';
+    if (!s->reply_open)
+        reply_begin(s, code);
+    else if (code != s->reply.code)
+        smtp_notice(s, SMTP_NOTICE_REPLY_CODE_MISMATCH, SMTP_DIR_SERVER, ts,
+                    "line with code %d inside a %d reply", code, s->reply.code);
+    const uint8_t *text = n > 4 ? p + 4 : p + n;
+    size_t tlen = n > 4 ? n - 4 : 0;
+    if (s->reply.nlines == 0)
+        reply_enhanced(s, text, tlen, ts);
+    reply_add_line(s, text, tlen);
+    if (last)
+        reply_complete(s, ts);
+}
+
+static void server_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts)
+{
+    struct smtp_line l;
+    while (n && !s->server_tls) {
+        if (!smtp_line_next(&s->framer[SMTP_DIR_SERVER], &p, &n, &l))
+            break;
+        server_line(s, &l, ts);
+    }
+}
+
+/* --- client bytes ------------------------------------------------------------------------- */
+
+static void client_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts)
+{
+    struct smtp_line l;
+    while (n) {
+        switch (s->cmode) {
+        case SMTP_MODE_COMMAND:
+            if (!smtp_line_next(&s->framer[SMTP_DIR_CLIENT], &p, &n, &l))
+                return;
+            smtp_client_line(s, &l, ts);
+            break;
+        case SMTP_MODE_DATA:
+            if (!smtp_line_next(&s->framer[SMTP_DIR_CLIENT], &p, &n, &l))
+                return;
+            if (smtp_body_line(s, &l, ts)) {
+                s->cmode = SMTP_MODE_COMMAND;
+                smtp_body_end(s);
+                smtp_pending_push(s, SMTP_VERB_END_OF_DATA, ".", 1, NULL, 0, ts);
+            }
+            break;
+        case SMTP_MODE_BDAT: {
+            size_t take = n < s->bdat_left ? n : (size_t)s->bdat_left;
+            smtp_body_bytes(s, p, take);
+            p += take;
+            n -= take;
+            s->bdat_left -= take;
+            if (s->bdat_left == 0)
+                s->cmode = SMTP_MODE_COMMAND;
+            break;
+        }
+        case SMTP_MODE_TLS:
+            smtp_tls_client_bytes(s, p, n, ts);
+            return;
+        case SMTP_MODE_IGNORE:
+            return;
+        }
+    }
+}
+
+void smtp_session_data(struct smtp_session *s, enum smtp_dir dir, const uint8_t *p, size_t n,
+                       const struct timeval *ts)
+{
+    s->info.bytes[dir] += n;
+    s->info.end = *ts;
+    if (dir == SMTP_DIR_SERVER) {
+        /* A reply while the client is still inside DATA content: the server saw an end of data
+         * that RFC 5321 does not define (SMTP smuggling), or the content was cut. Follow it. */
+        if (s->cmode == SMTP_MODE_DATA && !s->server_tls) {
+            smtp_notice(s, SMTP_NOTICE_SMUGGLING_END_OF_DATA, SMTP_DIR_SERVER, ts,
+                        "server replied before <CRLF>.<CRLF>: it ended the message elsewhere");
+            s->cmode = SMTP_MODE_COMMAND;
+            smtp_line_reset(&s->framer[SMTP_DIR_CLIENT]);
+            smtp_body_end(s);
+            smtp_pending_push(s, SMTP_VERB_END_OF_DATA, ".", 1, NULL, 0, ts);
+        }
+        server_bytes(s, p, n, ts);
+    } else {
+        client_bytes(s, p, n, ts);
+    }
+}
+
+void smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, size_t n, const struct timeval *ts)
+{
+    if (n)
+        smtp_notice(s, SMTP_NOTICE_CAPTURE_GAP, dir, ts, "%zu %s bytes missing from the capture", n,
+                    dir == SMTP_DIR_CLIENT ? "client" : "server");
+    else
+        smtp_notice(s, SMTP_NOTICE_CAPTURE_GAP, dir, ts, "%s bytes missing from the capture; the rest of "
+                    "that direction could not be reassembled", dir == SMTP_DIR_CLIENT ? "client" : "server");
+    /* Whatever was half-read before the hole cannot be trusted to continue after it. */
+    smtp_line_reset(&s->framer[dir]);
+}
+
+/* --- end of session ---------------------------------------------------------------------- */
+
+static void flush_partial_lines(struct smtp_session *s, const struct timeval *ts)
+{
+    struct smtp_line l;
+    if (s->cmode == SMTP_MODE_COMMAND && smtp_line_partial(&s->framer[SMTP_DIR_CLIENT], &l)) {
+        char shown[64];
+        esc_to_cstr(shown, sizeof(shown), l.p, l.len < 40 ? l.len : 40);
+        smtp_notice(s, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_CLIENT, ts, "stream ended inside a command line \"%s\"",
+                    shown);
+        smtp_client_line(s, &l, ts);
+    }
+    if (!s->server_tls && smtp_line_partial(&s->framer[SMTP_DIR_SERVER], &l))
+        smtp_notice(s, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_SERVER, ts, "stream ended inside a reply line");
+}
+
+void smtp_session_end(struct smtp_session *s, enum smtp_end_reason why, const struct timeval *ts)
+{
+    s->info.end = *ts;
+    s->info.end_reason = why;
+    flush_partial_lines(s, ts);
+    if (s->cmode == SMTP_MODE_DATA || s->cmode == SMTP_MODE_BDAT)
+        smtp_notice(s, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_CLIENT, ts, "stream ended inside message content");
+    if (s->reply_open) {
+        s->reply_open = false;
+        smtp_notice(s, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_SERVER, ts, "stream ended inside a multi-line reply");
+    }
+    /* Commands that never got a reply are still reported, in order, with reply null. */
+    while (s->q_len) {
+        struct smtp_pending *pc = pending_at(s, 0);
+        if (pc->cmd.id != SMTP_VERB_GREETING)
+            emit_exchange(s, pc, NULL);
+        pending_release(pc);
+        s->q_head = (s->q_head + 1) % s->q_cap;
+        s->q_len--;
+    }
+    if (s->txn)
+        smtp_txn_finish(s, SMTP_TXN_INCOMPLETE, SMTP_VERB_UNKNOWN);
+    if (s->sink->session_end)
+        s->sink->session_end(s->sink->ctx, &s->info);
+}
+
+void smtp_session_free(struct smtp_session *s)
+{
+    if (s == NULL)
+        return;
+    for (unsigned i = 0; i < s->q_len; i++)
+        pending_release(pending_at(s, i));
+    free(s->q);
+    smtp_line_free(&s->framer[0]);
+    smtp_line_free(&s->framer[1]);
+    sb_free(&s->reply_text);
+    sb_free(&s->body.cur);
+    smtp_line_free(&s->body.bdat_lines);
+    sb_free(&s->tls_hello);
+    if (s->txn)
+        smtp_txn_free(s->txn);
+    free(s);
+}
