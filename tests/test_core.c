@@ -1,0 +1,346 @@
+/* test_core.c - the SMTP core as scripted dialogues, each re-run split at every byte offset. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dialogue.c"
+#include "smtp_core.h"
+
+#define EHLO_REPLY "250-mail.example.org\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 8BITMIME\r\n"
+
+static const struct step basic[] = {
+    S("220 mail.example.org ESMTP\r\n"),
+    C("EHLO client.example.net\r\n"),
+    S(EHLO_REPLY),
+    C("MAIL FROM:<a@example.net> SIZE=100\r\n"),
+    S("250 2.1.0 Ok\r\n"),
+    C("RCPT TO:<b@example.org>\r\n"),
+    S("250 2.1.5 Ok\r\n"),
+    C("DATA\r\n"),
+    S("354 End data with <CR><LF>.<CR><LF>\r\n"),
+    C("Subject: =?UTF-8?B?SGVsbG8gd29ybGQ=?=\r\nFrom: A <a@example.net>\r\nMessage-ID: <1@x>\r\n\r\n"
+      "body line\r\n..leading dot\r\n.\r\n"),
+    S("250 2.0.0 Ok: queued as ABC\r\n"),
+    C("QUIT\r\n"),
+    S("221 2.0.0 Bye\r\n"),
+};
+
+Test(core, basic_session_pairs_every_command)
+{
+    char *t = dialogue_run_all_splits(basic, sizeof(basic) / sizeof(basic[0]), 0);
+    cr_assert(has_line(t, "X - -> 220 mail.example.org ESMTP"), "%s", t);
+    cr_assert(has_line(t, "X EHLO client.example.net -> 250 mail.example.org|PIPELINING|CHUNKING|8BITMIME"), "%s", t);
+    cr_assert(has_line(t, "X MAIL FROM:<a@example.net> SIZE=100 -> 250 2.1.0 2.1.0 Ok"), "%s", t);
+    cr_assert(has_line(t, "X DATA  -> 354"), "%s", t);
+    cr_assert(has_line(t, "X .  -> 250 2.0.0"), "%s", t);
+    cr_assert(has_line(t, "X QUIT  -> 221"), "%s", t);
+    /* size: 3 header lines + blank + "body line" + ".leading dot" (unstuffed), CRLF each */
+    size_t size = strlen("Subject: =?UTF-8?B?SGVsbG8gd29ybGQ=?=\r\nFrom: A <a@example.net>\r\n"
+                         "Message-ID: <1@x>\r\n\r\nbody line\r\n.leading dot\r\n");
+    char want[256];
+    snprintf(want, sizeof(want),
+             "T 1 accepted from=a@example.net rcpt=b@example.org:250 size=%zu data=250 subj=Hello world "
+             "hfrom=A <a@example.net> mid=<1@x>", size);
+    cr_assert(has_line(t, want), "want %s in\n%s", want, t);
+    cr_assert(has_line(t, "E close tls=none helo=client.example.net"), "%s", t);
+    cr_assert_eq(count_lines(t, "N "), 0, "%s", t);
+    free(t);
+}
+
+Test(core, pipelined_commands_pair_in_order)
+{
+    static const struct step d[] = {
+        S("220 mx ESMTP\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY),
+        C("MAIL FROM:<>\r\nRCPT TO:<x@y>\r\nRCPT TO:<nobody@y>\r\nXYZZY\r\nDATA\r\n"),
+        S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 <nobody@y>: Recipient address rejected\r\n"
+          "502 5.5.2 Error: command not recognized\r\n354 go ahead\r\n"),
+        C("x\r\n.\r\n"), S("250 2.0.0 queued\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(has_line(t, "X MAIL FROM:<> -> 250"), "%s", t);
+    cr_assert(has_line(t, "X RCPT TO:<nobody@y> -> 550 5.1.1"), "%s", t);
+    cr_assert(has_line(t, "X XYZZY  -> 502"), "%s", t);
+    cr_assert(has_line(t, "X DATA  -> 354"), "%s", t);
+    cr_assert(has_line(t, "T 1 accepted from= rcpt=x@y:250,nobody@y:550 size=3 data=250"), "%s", t);
+    cr_assert_eq(count_lines(t, "N "), 0, "%s", t);
+    free(t);
+}
+
+Test(core, pipelining_without_extension_is_a_notice)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250 mx\r\n"), C("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\n"),
+        S("250 ok\r\n250 ok\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 5, 0);
+    cr_assert(has_line(t, "N pipelining-without-extension"), "%s", t);
+    free(t);
+}
+
+Test(core, rejected_data_keeps_lines_as_commands)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("HELO c\r\n"), S("250 mx\r\n"), C("MAIL FROM:<a@b>\r\n"), S("250 ok\r\n"),
+        C("RCPT TO:<x@y>\r\n"), S("550 5.1.1 no such user\r\n"), C("DATA\r\n"),
+        S("554 5.5.1 Error: no valid recipients\r\n"), C("Subject: hi\r\n"),
+        S("502 5.5.2 Error: command not recognized\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(has_line(t, "X SUBJECT: hi -> 502"), "%s", t);
+    cr_assert(has_line(t, "N data-after-rejected-data"), "%s", t);
+    cr_assert(has_line(t, "T 1 rejected at DATA from=a@b rcpt=x@y:550 data=554"), "%s", t);
+    cr_assert(has_line(t, "N bad-command-sequence"), "DATA with no accepted recipient\n%s", t);
+    free(t);
+}
+
+Test(core, data_ends_only_at_crlf_dot_crlf_and_smuggling_is_reported)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\n"), S("250 ok\r\n"),
+        C("RCPT TO:<x@y>\r\n"), S("250 ok\r\n"), C("DATA\r\n"), S("354 go\r\n"),
+        C("a\n.\nMAIL FROM:<evil@x>\r\nb\r\n.\nc\r\nd\r\r.\r\re\r\n.\r\n"),
+        S("250 2.0.0 queued\r\n"), C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(count_lines(t, "N smuggling-end-of-data") >= 3, "%s", t);
+    cr_assert(has_line(t, "X .  -> 250 2.0.0"), "%s", t);
+    cr_assert(!has_line(t, "X MAIL FROM:<evil@x>"), "smuggled command must stay content\n%s", t);
+    cr_assert(has_line(t, "X QUIT  -> 221"), "%s", t);
+    cr_assert(has_line(t, "T 1 accepted"), "%s", t);
+    free(t);
+}
+
+Test(core, reply_inside_data_means_the_server_ended_the_message)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\n"), S("250 ok\r\n"),
+        C("RCPT TO:<x@y>\r\n"), S("250 ok\r\n"), C("DATA\r\n"), S("354 go\r\n"), C("a\r\n\n.\n"),
+        S("250 queued\r\n"), C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run(d, sizeof(d) / sizeof(d[0]), 0, -1, 0);
+    cr_assert(has_line(t, "X .  -> 250 queued"), "%s", t);
+    cr_assert(has_line(t, "X QUIT  -> 221"), "%s", t);
+    cr_assert(count_lines(t, "N smuggling-end-of-data") >= 2, "%s", t);
+    free(t);
+}
+
+Test(core, bdat_counts_bytes_exactly)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\n"),
+        S("250 ok\r\n250 ok\r\n"),
+        C("BDAT 12\r\nSubject: x\r\nBDAT 8 last\r\n\r\nbody\r\n"),
+        S("250 2.0.0 12 octets received\r\n250 2.0.0 queued\r\n"),
+        C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nBDAT 0 LAST\r\n"), S("250 ok\r\n250 ok\r\n250 queued\r\n"),
+        C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(has_line(t, "X BDAT 12 -> 250"), "%s", t);
+    cr_assert(has_line(t, "X BDAT 8 last -> 250 2.0.0"), "%s", t);
+    cr_assert(has_line(t, "T 1 accepted from=a@b rcpt=x@y:250 size=20 data=250 subj=x"), "%s", t);
+    cr_assert(has_line(t, "T 2 accepted from=a@b rcpt=x@y:250 size=0 data=250"), "%s", t);
+    cr_assert(has_line(t, "X QUIT  -> 221"), "%s", t);
+    cr_assert_eq(count_lines(t, "N "), 0, "%s", t);
+    free(t);
+}
+
+Test(core, bdat_malformed_sizes_are_notices)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\n"), S("250 ok\r\n"),
+        C("BDAT -5\r\n"), S("501 5.5.4 bad size\r\n"), C("BDAT 99999999999999999999999\r\n"),
+        S("501 5.5.4 bad size\r\n"), C("BDAT abc\r\n"), S("501 bad\r\n"), C("BDAT 5 LASTX\r\n"), S("501 bad\r\n"),
+        C("NOOP\r\n"), S("250 ok\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert_eq(count_lines(t, "N malformed-bdat"), 4, "%s", t);
+    cr_assert(has_line(t, "X NOOP  -> 250"), "%s", t);
+    free(t);
+}
+
+Test(core, bdat_miscount_shifts_like_the_server)
+{
+    /* The chunk says 5 but 10 bytes follow: the last 5 ("RSET\r") start the next command line. */
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\n"),
+        S("250 ok\r\n250 ok\r\n"), C("BDAT 5\r\nhelloRSET\r\n"), S("250 5 octets\r\n250 reset\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(has_line(t, "X RSET  -> 250 reset"), "%s", t);
+    cr_assert(has_line(t, "T 1 aborted at RSET"), "%s", t);
+    free(t);
+}
+
+Test(core, auth_plain_user_is_kept_password_redacted)
+{
+    /* base64("\0mallory\0hunter2-secret") */
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250-mx\r\n250 AUTH PLAIN LOGIN\r\n"),
+        C("AUTH PLAIN AG1hbGxvcnkAaHVudGVyMi1zZWNyZXQ=\r\n"), S("235 2.7.0 Authentication successful\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 5, 0);
+    cr_assert(has_line(t, "X AUTH PLAIN [redacted] -> 235"), "%s", t);
+    cr_assert(strstr(t, "AG1hbGxvcnkA") == NULL, "%s", t);
+    cr_assert(has_line(t, "E close tls=none helo=c auth=PLAIN/mallory/235"), "%s", t);
+    free(t);
+    t = dialogue_run(d, 5, SMTP_SESS_SHOW_CREDENTIALS, -1, 0);
+    cr_assert(has_line(t, "X AUTH PLAIN AG1hbGxvcnkAaHVudGVyMi1zZWNyZXQ= -> 235"), "%s", t);
+    free(t);
+}
+
+Test(core, auth_login_and_cancel)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250-mx\r\n250 AUTH LOGIN\r\n"), C("AUTH LOGIN\r\n"),
+        S("334 VXNlcm5hbWU6\r\n"), C("YWxpY2U=\r\n"), S("334 UGFzc3dvcmQ6\r\n"), C("d3Jvbmc=\r\n"),
+        S("535 5.7.8 Error: authentication failed\r\n"), C("AUTH LOGIN\r\n"), S("334 VXNlcm5hbWU6\r\n"), C("*\r\n"),
+        S("501 5.7.0 Authentication aborted\r\n"), C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(has_line(t, "X SASL [redacted] -> 334 UGFzc3dvcmQ6"), "%s", t);
+    cr_assert(has_line(t, "X SASL [redacted] -> 535"), "%s", t);
+    cr_assert(has_line(t, "X SASL * -> 501"), "%s", t);
+    cr_assert(has_line(t, "N auth-failure"), "%s", t);
+    cr_assert(has_line(t, "X QUIT  -> 221"), "QUIT after AUTH is a command again\n%s", t);
+    cr_assert(strstr(t, "d3Jvbmc") == NULL, "%s", t);
+    free(t);
+}
+
+Test(core, starttls_ends_cleartext_and_injection_is_reported)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250-mx\r\n250 STARTTLS\r\n"),
+        C("STARTTLS\r\nMAIL FROM:<evil@x>\r\n"), S("220 2.0.0 Ready to start TLS\r\n"),
+        C("\x16\x03\x01\x00\x05garbage"), S("\x16\x03\x03 server hello bytes\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(has_line(t, "N starttls-injection"), "%s", t);
+    cr_assert(has_line(t, "X STARTTLS  -> 220"), "%s", t);
+    cr_assert(has_line(t, "E close tls=starttls"), "%s", t);
+    cr_assert_eq(count_lines(t, "N malformed-reply"), 0, "TLS bytes are not parsed\n%s", t);
+    free(t);
+}
+
+Test(core, starttls_refused_stays_cleartext)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250-mx\r\n250 STARTTLS\r\n"), C("STARTTLS\r\n"),
+        S("454 4.7.0 TLS not available\r\n"), C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 7, 0);
+    cr_assert(has_line(t, "X QUIT  -> 221"), "%s", t);
+    cr_assert(has_line(t, "E close tls=none"), "%s", t);
+    free(t);
+}
+
+Test(core, implicit_tls_reads_sni)
+{
+    /* A minimal TLS 1.2 ClientHello with server_name "mail.example.org". */
+    static const unsigned char hello[] = {
+        0x16, 0x03, 0x01, 0x00, 0x48, 0x01, 0x00, 0x00, 0x44, 0x03, 0x03,
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* random */
+        0x00,                   /* session id */
+        0x00, 0x02, 0x13, 0x01, /* cipher suites */
+        0x01, 0x00,             /* compression */
+        0x00, 0x19,             /* extensions length 25 */
+        0x00, 0x00, 0x00, 0x15, 0x00, 0x13, 0x00, 0x00, 0x10, 'm', 'a', 'i', 'l', '.', 'e', 'x', 'a', 'm', 'p',
+        'l', 'e', '.', 'o', 'r', 'g'};
+    struct step d[] = {{'C', (const char *)hello, sizeof(hello)}, S("\x16\x03\x03\x00\x10 opaque")};
+    char *t = dialogue_run_all_splits(d, 2, SMTP_SESS_IMPLICIT_TLS);
+    cr_assert(has_line(t, "E close tls=implicit helo= auth=// sni=mail.example.org") ||
+                  strstr(t, "sni=mail.example.org"), "%s", t);
+    cr_assert_eq(count_lines(t, "X "), 0, "%s", t);
+    free(t);
+}
+
+Test(core, reply_anomalies)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), S("250 nobody asked\r\n"), C("EHLO c\r\n"), S("250-mx\r\n251 mixed\r\n"),
+        C("NOOP\r\n"), S("hello there\r\n250 2.0.0 ok\r\n"), C("VRFY x\r\n"), S("252 4.1.1 odd\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(has_line(t, "N reply-without-command"), "%s", t);
+    cr_assert(has_line(t, "X - -> 250 nobody asked"), "%s", t);
+    cr_assert(has_line(t, "N reply-code-mismatch"), "%s", t);
+    cr_assert(has_line(t, "N malformed-reply"), "%s", t);
+    cr_assert(has_line(t, "N enhanced-class-mismatch"), "%s", t);
+    cr_assert(has_line(t, "X VRFY x -> 252 4.1.1"), "%s", t);
+    free(t);
+}
+
+Test(core, long_lines_and_bare_lf)
+{
+    char *big = malloc(6001);
+    memcpy(big, "NOOP ", 5);
+    memset(big + 5, 'a', 5994);
+    memcpy(big + 5999, "\r\n", 2);
+    char mid[700];
+    memset(mid, 'b', sizeof(mid));
+    memcpy(mid, "HELP ", 5);
+    memcpy(mid + 698, "\r\n", 2);
+    struct step d[] = {
+        S("220 mx\r\n"), {'C', big, 6001}, S("500 5.5.0 line too long\r\n"), {'C', mid, sizeof(mid)},
+        S("214 ok\r\n"), C("NOOP\n"), S("250 ok\r\n"),
+    };
+    char *t = dialogue_run(d, 7, 0, -1, 0);
+    cr_assert(has_line(t, "N line-truncated"), "%s", t);
+    cr_assert(has_line(t, "N line-too-long"), "%s", t);
+    cr_assert(has_line(t, "N bare-lf-cr-in-line"), "%s", t);
+    cr_assert(has_line(t, "X NOOP  -> 250"), "%s", t);
+    free(t);
+    free(big);
+}
+
+Test(core, cut_session_reports_pending_and_incomplete)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nRCPT TO:<z"),
+        S("250 ok\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 5, 0);
+    cr_assert(has_line(t, "X RCPT TO:<x@y> -> -"), "%s", t);
+    cr_assert(has_line(t, "X RCPT TO:<z -> -"), "%s", t);
+    cr_assert(has_line(t, "N session-cut"), "%s", t);
+    cr_assert(has_line(t, "T 1 incomplete from=a@b"), "%s", t);
+    free(t);
+}
+
+Test(core, second_ehlo_resets_transaction_and_order_errors)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("RCPT TO:<x@y>\r\n"), S("503 5.5.1 need MAIL\r\n"),
+        C("MAIL FROM:<a@b>\r\n"), S("250 ok\r\n"), C("EHLO c2\r\n"), S(EHLO_REPLY), C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(has_line(t, "N bad-command-sequence"), "%s", t);
+    cr_assert(has_line(t, "T 1 aborted at EHLO from=a@b"), "%s", t);
+    cr_assert(has_line(t, "E close tls=none helo=c2"), "%s", t);
+    free(t);
+}
+
+Test(core, eightbit_and_commands_after_quit)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250 mx\r\n"), C("MAIL FROM:<j\xc3\xb6rg@x>\r\n"), S("250 ok\r\n"),
+        C("QUIT\r\n"), S("221 bye\r\n"), C("NOOP\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(has_line(t, "N 8bit-in-command"), "%s", t);
+    cr_assert(has_line(t, "N command-after-quit"), "%s", t);
+    free(t);
+}
+
+Test(core, pending_queue_is_bounded)
+{
+    struct strbuf many;
+    sb_init(&many, 1 << 20);
+    for (int i = 0; i < SMTP_MAX_PENDING + 50; i++)
+        sb_puts(&many, "NOOP\r\n");
+    struct step d[] = {S("220 mx\r\n"), C("EHLO c\r\n"), S("250-mx\r\n250 PIPELINING\r\n"), {'C', many.p, many.len}};
+    char *t = dialogue_run(d, 4, 0, -1, 0);
+    cr_assert(has_line(t, "N pending-queue-overflow"), "%s", t);
+    cr_assert_eq(count_lines(t, "X NOOP"), SMTP_MAX_PENDING, "%s", t);
+    free(t);
+    sb_free(&many);
+}
