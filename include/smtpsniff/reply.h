@@ -8,13 +8,14 @@
 
 #include "smtpsniff/smtp.h"
 
-/* One basic reply code. Every code 000..999 has an entry: codes an RFC names are `listed`; other
- * well-formed codes (first digit 2-5, second 0-5) get class and category from their digits;
- * anything else is class "invalid" (RFC 5321 4.2: first digit 2-5), never a NULL. */
+/* One basic reply code. Every code 000..999 has an entry: codes an RFC names are `listed`; every
+ * other code with a first digit 2-5 is valid and gets class and category from its digits (a
+ * second digit 6-9 has category "Undefined"); anything else is class "invalid" (RFC 5321 4.2:
+ * first digit 2-5). Never a NULL. */
 struct reply_entry {
     int code;             /* equals the index it is looked up by */
     bool listed;          /* named by an RFC */
-    bool valid;           /* first digit 2..5 and second digit 0..5 */
+    bool valid;           /* first digit 2..5 */
     const char *name;     /* "OK", "Service Ready", or "Unlisted 2.7 code" style text */
     const char *meaning;  /* one line: what it means */
     const char *when;     /* when you see it */
