@@ -161,7 +161,7 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
 {
     struct out_json *j = ctx;
     struct strbuf *sb = &j->sb;
-    record_begin(sb, "transaction", &s->end, s);
+    record_begin(sb, "transaction", &t->ts, s);
     key(sb, "depth");
     sb_u64(sb, t->depth);
     key(sb, "helo");

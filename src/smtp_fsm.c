@@ -39,6 +39,7 @@ void smtp_txn_finish(struct smtp_session *s, enum smtp_txn_status st, enum smtp_
     s->txn = NULL;
     t->status = st;
     t->rejected_at = at;
+    t->ts = s->info.end; /* time of the bytes being handled: the deciding reply */
     s->info.transactions++;
     if (s->sink->transaction)
         s->sink->transaction(s->sink->ctx, &s->info, t);

@@ -93,6 +93,7 @@ struct smtp_message_info {
 
 struct smtp_transaction {
     unsigned depth; /* 1, 2, ... within the session */
+    struct timeval ts; /* when it ended: its final reply, or the end of the session */
     char helo[SMTP_MAX_NAME];
     char mail_from[SMTP_MAX_NAME];
     bool have_mail_from;

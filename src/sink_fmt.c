@@ -1,0 +1,87 @@
+/* sink_fmt.c - small text-formatting helpers shared by the live feed and the summary. */
+#include "sink_fmt.h"
+
+#include <string.h>
+
+#include "smtpsniff/reply.h"
+
+static void sink_two(char *d, unsigned v)
+{
+    d[0] = (char)('0' + v / 10 % 10);
+    d[1] = (char)('0' + v % 10);
+}
+
+void sink_put_clock(struct strbuf *sb, const struct timeval *tv)
+{
+    long long day = (long long)tv->tv_sec % 86400;
+    if (day < 0)
+        day += 86400;
+    unsigned sec = (unsigned)day;
+    unsigned long u = (unsigned long)tv->tv_usec % 1000000UL;
+    char c[16] = "00:00:00.000000";
+    sink_two(c, sec / 3600);
+    sink_two(c + 3, sec / 60 % 60);
+    sink_two(c + 6, sec % 60);
+    for (int i = 14; i >= 9; i--, u /= 10)
+        c[i] = (char)('0' + u % 10);
+    sb_put(sb, c, sizeof(c) - 1);
+}
+
+void sink_put_duration(struct strbuf *sb, const struct timeval *start, const struct timeval *end)
+{
+    long long us = ((long long)end->tv_sec - start->tv_sec) * 1000000LL + (end->tv_usec - start->tv_usec);
+    if (us < 0)
+        us = 0;
+    long long ms = us / 1000;
+    sb_u64(sb, (uint64_t)(ms / 1000));
+    sb_putc(sb, '.');
+    char d[3] = {(char)('0' + ms / 100 % 10), (char)('0' + ms / 10 % 10), (char)('0' + ms % 10)};
+    sb_put(sb, d, sizeof(d));
+    sb_putc(sb, 's');
+}
+
+void sink_put_term(struct strbuf *sb, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && p[run] >= 0x20 && p[run] < 0x7F)
+            run++;
+        sb_put(sb, p + i, run - i);
+        i = run;
+        while (run < n && !(p[run] >= 0x20 && p[run] < 0x7F))
+            run++;
+        sb_term_str(sb, p + i, run - i, false);
+        i = run;
+    }
+}
+
+void sink_put_name(struct strbuf *sb, const char *s, size_t max)
+{
+    sink_put_term(sb, (const uint8_t *)s, strnlen(s, max));
+}
+
+void sink_put_endpoint(struct strbuf *sb, const struct smtp_endpoint *e)
+{
+    bool v6 = memchr(e->ip, ':', strnlen(e->ip, sizeof(e->ip))) != NULL;
+    if (v6)
+        sb_putc(sb, '[');
+    sink_put_name(sb, e->ip, sizeof(e->ip));
+    if (v6)
+        sb_putc(sb, ']');
+    sb_putc(sb, ':');
+    sb_u64(sb, e->port);
+}
+
+const char *sink_reply_meaning(enum smtp_verb verb, int code)
+{
+    const char *m = reply_context_meaning(verb, code);
+    return m ? m : reply_lookup(code)->name;
+}
+
+enum smtp_verb sink_reply_verb(const struct smtp_session_info *s, const struct smtp_exchange *x)
+{
+    if (x->cmd)
+        return x->cmd->id;
+    return s->commands == 0 ? SMTP_VERB_GREETING : SMTP_VERB_UNKNOWN;
+}

@@ -1,0 +1,429 @@
+/* summary.c - the saved summary: counts accumulated from the sink records, written atomically. */
+#define _GNU_SOURCE /* strverscmp */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "summary_state.h"
+
+/* ---- bounded counting tables ---- */
+
+static void sm_table_init(struct sm_table *t, size_t max)
+{
+    memset(t, 0, sizeof(*t));
+    t->max = max;
+}
+
+static uint64_t sm_hash(const char *key, int code)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)(unsigned)code;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    return h ^ h >> 29;
+}
+
+static struct sm_entry *sm_table_find(struct sm_entry *slot, size_t cap, const char *key, int code)
+{
+    size_t i = sm_hash(key, code) & (cap - 1);
+    while (slot[i].used && (slot[i].code != code || strcmp(slot[i].key, key) != 0))
+        i = (i + 1) & (cap - 1);
+    return &slot[i];
+}
+
+static void sm_table_grow(struct sm_table *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    struct sm_entry *slot = calloc(cap, sizeof(*slot));
+    if (slot == NULL)
+        abort(); /* out of memory: nothing sensible to do mid-capture */
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slot[i].used)
+            *sm_table_find(slot, cap, t->slot[i].key, t->slot[i].code) = t->slot[i];
+    free(t->slot);
+    t->slot = slot;
+    t->cap = cap;
+}
+
+/* Add v0, v1 to the counts of (key, code); key is cut to SM_KEY - 1 bytes. */
+static void sm_table_add(struct sm_table *t, const char *key, int code, uint64_t v0, uint64_t v1)
+{
+    char k[SM_KEY];
+    size_t n = strnlen(key, sizeof(k) - 1);
+    memcpy(k, key, n);
+    k[n] = '\0';
+    if ((t->n + 1) * 10 > t->cap * 7 && t->n < t->max)
+        sm_table_grow(t);
+    struct sm_entry *e = t->cap ? sm_table_find(t->slot, t->cap, k, code) : NULL;
+    if (e == NULL || (!e->used && t->n >= t->max)) {
+        t->other[0] += v0;
+        t->other[1] += v1;
+        return;
+    }
+    if (!e->used) {
+        e->used = true;
+        e->code = code;
+        memcpy(e->key, k, n + 1);
+        t->n++;
+    }
+    e->v[0] += v0;
+    e->v[1] += v1;
+}
+
+static void sm_table_free(struct sm_table *t)
+{
+    free(t->slot);
+    memset(t, 0, sizeof(*t));
+}
+
+const struct sm_entry **sm_table_sorted(const struct sm_table *t, int (*cmp)(const void *, const void *),
+                                        size_t *n)
+{
+    *n = 0;
+    if (t->n == 0)
+        return NULL;
+    const struct sm_entry **v = malloc(t->n * sizeof(*v));
+    if (v == NULL)
+        abort();
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slot[i].used)
+            v[(*n)++] = &t->slot[i];
+    qsort(v, *n, sizeof(*v), cmp);
+    return v;
+}
+
+int sm_cmp_key(const void *a, const void *b)
+{
+    const struct sm_entry *x = *(const struct sm_entry *const *)a, *y = *(const struct sm_entry *const *)b;
+    int c = strverscmp(x->key, y->key);
+    return c ? c : (x->code > y->code) - (x->code < y->code);
+}
+
+static int sm_cmp_v_desc(const void *a, const void *b, int i)
+{
+    const struct sm_entry *x = *(const struct sm_entry *const *)a, *y = *(const struct sm_entry *const *)b;
+    if (x->v[i] != y->v[i])
+        return x->v[i] < y->v[i] ? 1 : -1;
+    return sm_cmp_key(a, b);
+}
+
+int sm_cmp_v0_desc(const void *a, const void *b)
+{
+    return sm_cmp_v_desc(a, b, 0);
+}
+
+int sm_cmp_v1_desc(const void *a, const void *b)
+{
+    return sm_cmp_v_desc(a, b, 1);
+}
+
+int sm_class_index(int code)
+{
+    return code >= 200 && code < 600 ? code / 100 : 0;
+}
+
+/* ---- accumulation ---- */
+
+static void sm_note_ts(struct summary *sm, const struct timeval *ts)
+{
+    if (ts->tv_sec || ts->tv_usec)
+        sm->last_ts = *ts;
+}
+
+static void sm_session_start(void *ctx, const struct smtp_session_info *s)
+{
+    struct summary *sm = ctx;
+    sm_note_ts(sm, &s->start);
+    sm->sessions++;
+    sm_table_add(&sm->clients, s->client.ip, 0, 1, 0);
+    sm_table_add(&sm->servers, s->server.ip, 0, 1, 0);
+}
+
+static void sm_count_command(struct summary *sm, const struct smtp_command *c)
+{
+    if (c->id == SMTP_VERB_GREETING)
+        return;
+    sm_note_ts(sm, &c->ts);
+    sm->commands++;
+    if (c->id != SMTP_VERB_UNKNOWN && (unsigned)c->id < SMTP_VERB_COUNT) {
+        sm->by_verb[c->id]++;
+        return;
+    }
+    char key[SM_KEY];
+    size_t n = c->verb_len < sizeof(c->verb) ? c->verb_len : strnlen(c->verb, sizeof(c->verb));
+    esc_to_cstr(key, sizeof(key), (const uint8_t *)c->verb, n);
+    sm_table_add(&sm->unknown_verbs, key, 0, 1, 0);
+}
+
+static void sm_count_reply(struct summary *sm, const struct smtp_session_info *s, const struct smtp_reply *r)
+{
+    sm_note_ts(sm, &r->ts);
+    sm->replies++;
+    sm->by_class[sm_class_index(r->code)]++;
+    if (r->code >= 0 && r->code < SM_CODES)
+        sm->by_code[r->code]++;
+    else
+        sm->code_other++;
+    if (r->enhanced[0]) {
+        char key[SM_KEY];
+        esc_to_cstr(key, sizeof(key), (const uint8_t *)r->enhanced,
+                    strnlen(r->enhanced, sizeof(r->enhanced)));
+        sm_table_add(&sm->enhanced, key, 0, 1, 0);
+    }
+    if (r->code >= 400 && r->code < 600) {
+        sm_table_add(&sm->clients, s->client.ip, 0, 0, 1);
+        sm_table_add(&sm->servers, s->server.ip, 0, 0, 1);
+    }
+}
+
+static void sm_exchange(void *ctx, const struct smtp_session_info *s, const struct smtp_exchange *x)
+{
+    struct summary *sm = ctx;
+    if (x->cmd)
+        sm_count_command(sm, x->cmd);
+    if (x->reply)
+        sm_count_reply(sm, s, x->reply);
+}
+
+static void sm_copy_name(char *dst, size_t size, const char *src, size_t max)
+{
+    size_t n = strnlen(src, max);
+    if (n >= size)
+        n = size - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* One failed delivery row; past SM_MAX_FAILS only counted. */
+static void sm_add_fail(struct summary *sm, const struct smtp_session_info *s,
+                        const struct smtp_transaction *t, const struct smtp_rcpt *rc, enum smtp_verb stage,
+                        int code)
+{
+    sm->fails_total++;
+    if (sm->nfail >= SM_MAX_FAILS)
+        return;
+    if (sm->nfail == sm->fail_cap) {
+        size_t cap = sm->fail_cap ? sm->fail_cap * 2 : 64;
+        struct sm_fail *v = realloc(sm->fail, cap * sizeof(*v));
+        if (v == NULL)
+            abort();
+        sm->fail = v;
+        sm->fail_cap = cap;
+    }
+    struct sm_fail *f = &sm->fail[sm->nfail++];
+    memset(f, 0, sizeof(*f));
+    f->session = s->id;
+    f->ts = t->ts;
+    sm_copy_name(f->client, sizeof(f->client), s->client.ip, sizeof(s->client.ip));
+    sm_copy_name(f->server, sizeof(f->server), s->server.ip, sizeof(s->server.ip));
+    sm_copy_name(f->sender, sizeof(f->sender), t->mail_from, sizeof(t->mail_from));
+    sm_copy_name(f->rcpt, sizeof(f->rcpt), rc->addr, sizeof(rc->addr));
+    f->stage = stage;
+    f->code = code;
+    if (stage == SMTP_VERB_DATA) {
+        sm_copy_name(f->enhanced, sizeof(f->enhanced), t->data_reply.enhanced,
+                     sizeof(t->data_reply.enhanced));
+        sm_copy_name(f->text, sizeof(f->text), t->data_reply.text, sizeof(t->data_reply.text));
+    }
+}
+
+/* A recipient refused at RCPT, or accepted and then lost with the message (DATA reply >= 400). */
+static void sm_count_rcpts(struct summary *sm, const struct smtp_session_info *s,
+                           const struct smtp_transaction *t)
+{
+    bool data_failed = t->have_data_reply && t->data_reply.code >= 400;
+    unsigned n = t->rcpt == NULL ? 0 : t->nrcpt < SMTP_MAX_RCPTS ? t->nrcpt : SMTP_MAX_RCPTS;
+    for (unsigned i = 0; i < n; i++) {
+        const struct smtp_rcpt *rc = &t->rcpt[i];
+        if (rc->code == 0)
+            sm->rcpt_none++;
+        else if (rc->code < 400)
+            sm->rcpt_ok++;
+        else
+            sm->rcpt_bad++;
+        if (rc->code >= 400)
+            sm_add_fail(sm, s, t, rc, SMTP_VERB_RCPT, rc->code);
+        else if (data_failed)
+            sm_add_fail(sm, s, t, rc, SMTP_VERB_DATA, t->data_reply.code);
+    }
+    sm->rcpt_dropped += t->rcpts_dropped;
+}
+
+static void sm_transaction(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t)
+{
+    struct summary *sm = ctx;
+    sm->txns++;
+    if ((unsigned)t->status < SM_TXN_N)
+        sm->by_status[t->status]++;
+    if (t->have_message) {
+        sm->messages++;
+        sm->message_bytes += t->message.size;
+    }
+    sm_count_rcpts(sm, s, t);
+}
+
+static void sm_notice(void *ctx, const struct smtp_session_info *s, const struct smtp_notice *n)
+{
+    struct summary *sm = ctx;
+    sm_note_ts(sm, &n->ts);
+    sm->notices++;
+    if ((unsigned)n->id < SMTP_NOTICE_COUNT)
+        sm->by_notice[n->id]++;
+}
+
+static void sm_session_end(void *ctx, const struct smtp_session_info *s)
+{
+    struct summary *sm = ctx;
+    sm_note_ts(sm, &s->end);
+    sm->ended++;
+    if ((unsigned)s->end_reason < SM_END_N)
+        sm->by_end[s->end_reason]++;
+    if ((unsigned)s->tls < SM_TLS_N)
+        sm->by_tls[s->tls]++;
+    sm->bytes[0] += s->bytes[0];
+    sm->bytes[1] += s->bytes[1];
+    sm->notices_dropped += s->notices_dropped;
+    if (s->auth_seen) {
+        char mech[SM_KEY];
+        esc_to_cstr(mech, sizeof(mech), (const uint8_t *)s->auth.mechanism,
+                    strnlen(s->auth.mechanism, sizeof(s->auth.mechanism)));
+        sm->auth_sessions++;
+        sm_table_add(&sm->auth, mech, s->auth.result, 1, 0);
+    }
+}
+
+/* ---- lifetime ---- */
+
+struct summary *summary_new(void)
+{
+    struct summary *sm = calloc(1, sizeof(*sm));
+    if (sm == NULL)
+        return NULL;
+    sm_table_init(&sm->enhanced, SM_MAX_ENHANCED);
+    sm_table_init(&sm->unknown_verbs, SM_MAX_VERBS);
+    sm_table_init(&sm->auth, SM_MAX_AUTH);
+    sm_table_init(&sm->clients, SM_MAX_IPS);
+    sm_table_init(&sm->servers, SM_MAX_IPS);
+    sm->sink = (struct smtp_sink){.ctx = sm,
+                                  .session_start = sm_session_start,
+                                  .exchange = sm_exchange,
+                                  .transaction = sm_transaction,
+                                  .notice = sm_notice,
+                                  .session_end = sm_session_end};
+    return sm;
+}
+
+struct smtp_sink *summary_sink(struct summary *sm)
+{
+    return &sm->sink;
+}
+
+void summary_free(struct summary *sm)
+{
+    if (sm == NULL)
+        return;
+    sm_table_free(&sm->enhanced);
+    sm_table_free(&sm->unknown_verbs);
+    sm_table_free(&sm->auth);
+    sm_table_free(&sm->clients);
+    sm_table_free(&sm->servers);
+    free(sm->fail);
+    free(sm);
+}
+
+/* ---- atomic write ---- */
+
+static int sm_write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* mkstemp creates 0600; give the file the mode a plain fopen would. */
+static int sm_chmod_umask(int fd)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    return fchmod(fd, 0666 & ~mask);
+}
+
+/* Make the rename durable; a failure here loses nothing already written, so it is not reported. */
+static void sm_sync_dir(const char *path)
+{
+    char dir[4096] = ".";
+    const char *slash = strrchr(path, '/');
+    size_t n = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    if (slash) {
+        if (n >= sizeof(dir))
+            return;
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+static int sm_write_atomic(const char *path, const char *p, size_t n)
+{
+    static const char suffix[] = ".XXXXXX";
+    char tmp[4096];
+    size_t plen = strlen(path);
+    if (plen + sizeof(suffix) > sizeof(tmp)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, suffix, sizeof(suffix));
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    if (sm_chmod_umask(fd) == 0 && sm_write_all(fd, p, n) == 0 && fsync(fd) == 0) {
+        int rc = close(fd);
+        fd = -1;
+        if (rc == 0 && rename(tmp, path) == 0) {
+            sm_sync_dir(path);
+            return 0;
+        }
+    }
+    int e = errno;
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    errno = e;
+    return -1;
+}
+
+int summary_write(struct summary *sm, const struct capture_stats *cs, const char *path,
+                  enum summary_format fmt)
+{
+    struct strbuf sb;
+    sb_init(&sb, SM_OUT_MAX);
+    if (fmt == SUMMARY_TEXT)
+        summary_text(sm, cs, &sb);
+    else
+        summary_json(sm, cs, &sb);
+    int rc;
+    if (sb.truncated) {
+        errno = EFBIG;
+        rc = -1;
+    } else {
+        rc = sm_write_atomic(path, sb.p ? sb.p : "", sb.len);
+    }
+    int e = errno;
+    sb_free(&sb);
+    errno = e;
+    return rc;
+}

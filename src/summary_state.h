@@ -1,0 +1,96 @@
+/* summary_state.h - what the summary accumulates, shared by summary.c and its JSON and text writers. */
+#ifndef SMTPSNIFF_SUMMARY_STATE_H
+#define SMTPSNIFF_SUMMARY_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/time.h>
+
+#include "sinks.h"
+#include "smtpsniff/smtp.h"
+#include "strbuf.h"
+
+#define SM_KEY 72               /* table key: an IP address, an escaped verb or mechanism, an enhanced code */
+#define SM_MAX_IPS 100000       /* distinct client (and server) addresses counted; the rest go to "other" */
+#define SM_MAX_VERBS 64         /* distinct unknown verbs */
+#define SM_MAX_ENHANCED 1024    /* distinct enhanced status codes */
+#define SM_MAX_AUTH 256         /* distinct (mechanism, result) pairs */
+#define SM_TOP 10               /* rows in each "top" list */
+#define SM_MAX_FAILS 10000      /* failed deliveries kept; the rest are counted */
+#define SM_CODES 1000           /* reply codes counted one by one: 000..999 */
+#define SM_OUT_MAX (512u << 20) /* a summary larger than this is refused (EFBIG) */
+
+#define SM_END_N (SMTP_END_EOF + 1)
+#define SM_TLS_N (SMTP_TLS_IMPLICIT + 1)
+#define SM_TXN_N (SMTP_TXN_INCOMPLETE + 1)
+
+/* One counted key; v[] means what the table says (sessions and failures for addresses). */
+struct sm_entry {
+    bool used;
+    int code;
+    char key[SM_KEY];
+    uint64_t v[2];
+};
+
+/* Open addressing, grown on demand up to `max` keys; past that, counts go to other[]. */
+struct sm_table {
+    struct sm_entry *slot;
+    size_t cap, n, max;
+    uint64_t other[2];
+};
+
+/* One recipient the mail did not reach. */
+struct sm_fail {
+    uint64_t session;
+    struct timeval ts;
+    char client[46], server[46];
+    char sender[SMTP_MAX_NAME], rcpt[SMTP_MAX_NAME];
+    enum smtp_verb stage; /* RCPT or DATA (the final reply after the message) */
+    int code;
+    char enhanced[16];
+    char text[SMTP_MAX_NAME]; /* DATA: the reply's text as the core kept it; RCPT: "" */
+};
+
+struct summary {
+    struct smtp_sink sink;  /* sink.ctx points back here */
+    struct timeval last_ts; /* time of the latest record (capture order): transactions carry none */
+
+    uint64_t sessions, ended, by_end[SM_END_N], by_tls[SM_TLS_N], bytes[2];
+
+    uint64_t replies, by_class[6]; /* [2]..[5]; [0] invalid */
+    uint64_t by_code[SM_CODES], code_other;
+    struct sm_table enhanced;
+
+    uint64_t commands, by_verb[SMTP_VERB_COUNT];
+    struct sm_table unknown_verbs;
+
+    uint64_t txns, by_status[SM_TXN_N], messages, message_bytes;
+    uint64_t rcpt_ok, rcpt_bad, rcpt_none, rcpt_dropped;
+
+    uint64_t auth_sessions;
+    struct sm_table auth; /* key mechanism, code result */
+
+    uint64_t notices, by_notice[SMTP_NOTICE_COUNT], notices_dropped;
+
+    struct sm_table clients, servers; /* v[0] sessions, v[1] failed replies */
+
+    struct sm_fail *fail;
+    size_t nfail, fail_cap;
+    uint64_t fails_total;
+};
+
+/* Index of a reply code's class in by_class: 2..5, or 0 for anything else. */
+int sm_class_index(int code);
+/* The used entries of a table, sorted with cmp (qsort-style on const struct sm_entry **); the caller
+ * frees the array. NULL with *n = 0 when the table is empty. */
+const struct sm_entry **sm_table_sorted(const struct sm_table *t, int (*cmp)(const void *, const void *),
+                                        size_t *n);
+int sm_cmp_key(const void *a, const void *b);     /* key in version order, then code */
+int sm_cmp_v0_desc(const void *a, const void *b); /* v[0] descending, then key */
+int sm_cmp_v1_desc(const void *a, const void *b); /* v[1] descending, then key */
+
+void summary_json(const struct summary *sm, const struct capture_stats *cs, struct strbuf *sb);
+void summary_text(const struct summary *sm, const struct capture_stats *cs, struct strbuf *sb);
+
+#endif
