@@ -220,7 +220,9 @@ static void reply_complete(struct smtp_session *s, const struct timeval *ts)
     struct smtp_pending *pc = NULL;
     if (s->q_len)
         pc = pending_at(s, 0);
-    else if (s->greeted)
+    /* Not an anomaly: after a client gap the command is lost, and RFC 5321 3.8 lets a server
+     * send 421 at any time before it closes. */
+    else if (s->greeted && !s->gap[SMTP_DIR_CLIENT] && r->code != 421)
         smtp_notice(s, SMTP_NOTICE_UNSOLICITED_REPLY, SMTP_DIR_SERVER, ts,
                     "reply %d with no command waiting for it", r->code);
     s->greeted = true;
@@ -367,6 +369,7 @@ void smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, size_t n, const
     else
         smtp_notice(s, SMTP_NOTICE_CAPTURE_GAP, dir, ts, "%s bytes missing from the capture; the rest of "
                     "that direction could not be reassembled", dir == SMTP_DIR_CLIENT ? "client" : "server");
+    s->gap[dir] = true;
     /* Whatever was half-read before the hole cannot be trusted to continue after it. */
     smtp_line_reset(&s->framer[dir]);
 }

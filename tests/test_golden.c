@@ -1,0 +1,78 @@
+/* test_golden.c - runs smtpsniff on every capture in tests/golden/MANIFEST and compares stdout
+ * and the exit status with the stored expectation (tcpdump's tests/TESTLIST style). */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+struct golden {
+    char expected[128];
+    int status;
+    char args[512];
+    int line;
+};
+
+static char *slurp(FILE *f, size_t *n)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    *n = len;
+    return buf;
+}
+
+ParameterizedTestParameters(golden, capture)
+{
+    FILE *m = fopen(SRCDIR "/tests/golden/MANIFEST", "r");
+    cr_assert_not_null(m, "tests/golden/MANIFEST missing");
+    static struct golden rows[256];
+    size_t n = 0;
+    char line[1024];
+    int lineno = 0;
+    while (fgets(line, sizeof(line), m) && n < 256) {
+        lineno++;
+        struct golden *g = &rows[n];
+        int used = 0;
+        if (line[0] == '#' || line[0] == '\n' || sscanf(line, "%127s %d %n", g->expected, &g->status, &used) < 2)
+            continue;
+        snprintf(g->args, sizeof(g->args), "%s", line + used);
+        g->args[strcspn(g->args, "\n")] = '\0';
+        g->line = lineno;
+        n++;
+    }
+    fclose(m);
+    struct golden *copy = cr_malloc(n * sizeof(*copy));
+    memcpy(copy, rows, n * sizeof(*copy));
+    return cr_make_param_array(struct golden, copy, n);
+}
+
+ParameterizedTest(struct golden *g, golden, capture, .timeout = 60)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "cd '%s' && TZ=UTC '%s' %s 2>/dev/null", SRCDIR, SMTPSNIFF_BIN, g->args);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t got_len, want_len;
+    char *got = slurp(p, &got_len);
+    int st = pclose(p);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/tests/golden/%s", SRCDIR, g->expected);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "MANIFEST line %d: %s missing (run tools/update-golden)", g->line, path);
+    char *want = slurp(f, &want_len);
+    fclose(f);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == g->status, "MANIFEST line %d (%s): exit %d, want %d", g->line,
+              g->args, WEXITSTATUS(st), g->status);
+    cr_expect(got_len == want_len && memcmp(got, want, got_len) == 0,
+              "MANIFEST line %d: smtpsniff %s differs from %s (%zu vs %zu bytes)", g->line, g->args, g->expected,
+              got_len, want_len);
+    free(got);
+    free(want);
+}

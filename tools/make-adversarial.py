@@ -1,0 +1,376 @@
+#!/usr/bin/env python3
+"""Hand-built SMTP-over-TCP captures for what no real peer sends (stdlib only).
+
+    make-adversarial.py [OUTDIR]        (default: the pcaps/ directory beside tools/)
+
+Writes OUTDIR/adv-*.pcap, OUTDIR/not-a-capture.pcap (a text file) and OUTDIR/empty.pcap (0 bytes).
+Every adv-*.pcap is classic pcap, EN10MB (zero MAC addresses, as Linux lo), IPv4 127.0.0.1 only,
+microsecond timestamps starting 2024-01-01T00:00:00Z and 1 ms apart. Each session is a whole TCP
+session unless the scenario says otherwise: SYN, SYN-ACK, ACK, one data segment per script step (with
+correct seq/ack), FIN/ACK both ways and a final ACK; IPv4 and TCP checksums are correct; each session
+has its own client port (40001 and up, unique across all files). The output is deterministic: running
+the script twice gives byte-identical files.
+"""
+import base64
+import os
+import random
+import struct
+import sys
+
+BASE_SEC = 1704067200          # 2024-01-01T00:00:00Z
+CLIENT_IP = bytes([127, 0, 0, 1])
+SERVER_IP = bytes([127, 0, 0, 1])
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+_next_port = [40001]
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\x00"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+class Pcap:
+    def __init__(self):
+        self.frames = []
+
+    def add(self, frame):
+        self.frames.append(frame)
+
+    def bytes(self):
+        out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)]
+        for i, fr in enumerate(self.frames):
+            us = i * 1000
+            out.append(struct.pack("<IIII", BASE_SEC + us // 1000000, us % 1000000, len(fr), len(fr)) + fr)
+        return b"".join(out)
+
+
+class Tcp:
+    """One TCP connection; 'C' is the client, 'S' the server."""
+
+    def __init__(self, pcap, sport=25):
+        self.pcap = pcap
+        self.cport = _next_port[0]
+        _next_port[0] += 1
+        self.sport = sport
+        self.seq = {"C": 1000000 + self.cport * 1000, "S": 2000000000 + self.cport * 1000}
+        self.ipid = {"C": 0x1000 + self.cport % 1000 * 16, "S": 0x8000 + self.cport % 1000 * 16}
+
+    def other(self, d):
+        return "S" if d == "C" else "C"
+
+    def segment(self, d, flags, payload=b"", write=True):
+        if d == "C":
+            src, dst, sp, dp = CLIENT_IP, SERVER_IP, self.cport, self.sport
+        else:
+            src, dst, sp, dp = SERVER_IP, CLIENT_IP, self.sport, self.cport
+        seq = self.seq[d]
+        ack = self.seq[self.other(d)] if flags & ACK else 0
+        tcp = struct.pack("!HHIIBBHHH", sp, dp, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags,
+                          65535, 0, 0) + payload
+        pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
+        c = csum(pseudo + tcp)
+        tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+        self.ipid[d] += 1
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), self.ipid[d] & 0xFFFF, 0x4000, 64, 6, 0,
+                         src, dst)
+        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        if write:
+            self.pcap.add(b"\x00" * 12 + b"\x08\x00" + ip + tcp)
+        self.seq[d] += len(payload) + (1 if flags & (SYN | FIN) else 0)
+
+    def open(self):
+        self.segment("C", SYN)
+        self.segment("S", SYN | ACK)
+        self.segment("C", ACK)
+
+    def data(self, d, payload, write=True):
+        self.segment(d, PSH | ACK, payload, write)
+
+    def close(self, first="S"):
+        self.segment(first, FIN | ACK)
+        self.segment(self.other(first), FIN | ACK)
+        self.segment(first, ACK)
+
+
+def session(pcap, steps, close="S", sport=25):
+    """Runs a script of steps on a new connection.
+
+    Steps: ('C', bytes) / ('S', bytes): one data segment from that side;
+           ('C', [b1, b2, ...]): several segments;
+           ('Cgap', bytes) / ('Sgap', bytes): a segment that was sent but is missing from the capture;
+           ('Crst',) / ('Srst',): that side sends RST|ACK (nothing follows);
+    close: 'S' or 'C' (who sends FIN first), or None (the capture just ends).
+    """
+    t = Tcp(pcap, sport)
+    t.open()
+    for st in steps:
+        kind = st[0]
+        if kind in ("C", "S"):
+            parts = st[1] if isinstance(st[1], list) else [st[1]]
+            for p in parts:
+                t.data(kind, p)
+        elif kind in ("Cgap", "Sgap"):
+            t.data(kind[0], st[1], write=False)
+        elif kind in ("Crst", "Srst"):
+            t.segment(kind[0], RST | ACK)
+            return t
+        else:
+            raise ValueError(kind)
+    if close:
+        t.close(close)
+    return t
+
+
+BANNER = b"220 mail.example.org ESMTP fixture\r\n"
+EHLO = b"EHLO client.example.net\r\n"
+EHLO_REPLY = (b"250-mail.example.org\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-STARTTLS\r\n"
+              b"250-AUTH PLAIN LOGIN\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
+              b"250 CHUNKING\r\n")
+OK = b"250 2.0.0 Ok\r\n"
+MAIL_OK = b"250 2.1.0 Ok\r\n"
+RCPT_OK = b"250 2.1.5 Ok\r\n"
+GO_AHEAD = b"354 End data with <CR><LF>.<CR><LF>\r\n"
+QUEUED = b"250 2.0.0 Ok: queued as %s\r\n"
+BYE = b"221 2.0.0 Bye\r\n"
+
+
+def greet():
+    return [("S", BANNER), ("C", EHLO), ("S", EHLO_REPLY)]
+
+
+def envelope(frm=b"sender@example.net", to=b"alice@example.org"):
+    return [("C", b"MAIL FROM:<" + frm + b">\r\n"), ("S", MAIL_OK),
+            ("C", b"RCPT TO:<" + to + b">\r\n"), ("S", RCPT_OK)]
+
+
+def quit_():
+    return [("C", b"QUIT\r\n"), ("S", BYE)]
+
+
+# ---------------------------------------------------------------------------------------------------
+def adv_smuggling(p):
+    """Four transactions; each body holds one bare-LF / bare-CR end-of-data look-alike followed by a
+    smuggled envelope, then the real CRLF.CRLF. The (conforming) server sees one message each time."""
+    variants = [(b"lf-dot-lf", b"\n.\n"), (b"crlf-dot-lf", b"\r\n.\n"),
+                (b"lf-dot-crlf", b"\n.\r\n"), (b"cr-dot-cr", b"\r.\r")]
+    steps = greet()
+    for i, (name, fake_end) in enumerate(variants):
+        body = (b"From: <sender@example.net>\r\nTo: <alice@example.org>\r\nSubject: smuggling " + name +
+                b"\r\n\r\nInnocent first line.\r\nlast line before the fake end" + fake_end +
+                b"MAIL FROM:<admin@example.org>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\n"
+                b"From: <admin@example.org>\r\nSubject: spoofed\r\n\r\nsmuggled body\r\n"
+                b"\r\n.\r\n")
+        steps += envelope() + [("C", b"DATA\r\n"), ("S", GO_AHEAD), ("C", body),
+                               ("S", QUEUED % (b"SMUG%d" % (i + 1)))]
+    session(p, steps + quit_())
+
+
+def adv_bdat_malformed(p):
+    steps = greet() + envelope() + [
+        ("C", b"BDAT -5\r\n"), ("S", b"501 5.5.4 Syntax: BDAT count [LAST]\r\n"),
+        ("C", b"BDAT 99999999999999999999\r\n"), ("S", b"552 5.3.4 Message size exceeds file system imposed limit\r\n"),
+        ("C", b"BDAT abc\r\n"), ("S", b"501 5.5.4 Syntax: BDAT count [LAST]\r\n"),
+        ("C", b"BDAT 3 LAST extra\r\n"), ("S", b"501 5.5.4 Syntax: BDAT count [LAST]\r\n"),
+        # miscounted chunk: 5 announced, 11 sent; the server takes "Hello" and reads "RSET\r\n" as a command
+        ("C", b"BDAT 5\r\nHelloRSET\r\n"), ("S", b"250 2.0.0 Ok: 5 bytes\r\n250 2.0.0 Ok\r\n"),
+        ("C", b"BDAT 0 LAST\r\n"), ("S", b"503 5.5.1 Error: need MAIL command\r\n"),
+    ] + quit_()
+    session(p, steps)
+    # second session: "BDAT 10 LAST" with only 4 bytes of the chunk, then the client closes
+    session(p, greet() + envelope() + [("C", b"BDAT 10 LAST\r\n1234")], close="C")
+
+
+def adv_starttls_injection(p):
+    rnd = random.Random(7)
+    junk_c = bytes(rnd.getrandbits(8) for _ in range(96))
+    junk_s = bytes(rnd.getrandbits(8) for _ in range(64))
+    steps = greet() + [
+        ("C", b"STARTTLS\r\nMAIL FROM:<evil@x>\r\n"),
+        ("S", b"220 2.0.0 Ready to start TLS\r\n"),
+        ("C", junk_c), ("S", junk_s), ("C", junk_c[:40]),
+    ]
+    session(p, steps, close="C")
+
+
+def adv_overlong(p):
+    cmd = b"MAIL FROM:<" + b"a" * (5000 - len(b"MAIL FROM:<@example.net>\r\n")) + b"@example.net>\r\n"
+    assert len(cmd) == 5000
+    reply = b"250 " + b"r" * (700 - 6) + b"\r\n"
+    assert len(reply) == 700
+    steps = [("S", BANNER), ("C", EHLO), ("S", reply),
+             ("C", [cmd[i:i + 1460] for i in range(0, len(cmd), 1460)]),
+             ("S", b"500 5.5.2 Error: line too long\r\n")] + quit_()
+    session(p, steps)
+
+
+def adv_garbage(p):
+    rnd = random.Random(1234)
+    g1 = bytes(rnd.getrandbits(8) for _ in range(150)).replace(b"\n", b"\x00") + b"\r\n"
+    g2 = bytes(rnd.getrandbits(8) for _ in range(300)).replace(b"\n", b"\x00") + b"\r\n"
+    g3 = bytes(rnd.getrandbits(8) for _ in range(64)).replace(b"\n", b"\x00")
+    steps = [("S", BANNER),
+             ("C", g1), ("S", b"500 5.5.2 Error: command not recognized\r\n"),
+             ("C", g2), ("S", b"500 5.5.2 Error: command not recognized\r\n"),
+             ("C", g3), ("S", b"421 4.7.0 mail.example.org Error: too many errors\r\n")]
+    session(p, steps)
+
+
+def adv_unsolicited(p):
+    steps = greet() + [
+        ("C", b"MAIL FROM:<sender@example.net>\r\n"), ("S", MAIL_OK),
+        ("S", b"250 2.0.0 this reply answers nothing\r\n"),          # extra, unsolicited
+        ("C", b"RCPT TO:<alice@example.org>\r\n"), ("S", RCPT_OK),
+        ("C", b"DATA\r\n"), ("S", GO_AHEAD),
+        ("C", b"Subject: unsolicited\r\n\r\nbody\r\n.\r\n"), ("S", QUEUED % b"UNSOL1"),
+        ("S", b"421 4.4.2 mail.example.org Error: timeout exceeded\r\n"),  # unsolicited, before QUIT
+        ("C", b"QUIT\r\n"),
+    ]
+    session(p, steps)
+
+
+def adv_multiline_mismatch(p):
+    steps = [("S", BANNER), ("C", EHLO),
+             ("S", b"250-mail.example.org\r\n251 b\r\n"),
+             ("C", b"MAIL FROM:<sender@example.net>\r\n"),
+             ("S", b"250-2.1.0 first line\r\n550-5.1.0 second line, other code\r\n250 2.1.0 Ok\r\n"),
+             ("C", b"RCPT TO:<alice@example.org>\r\n"),
+             ("S", b"250-\r\n250 2.1.5 Ok\r\n"),
+             ("C", b"RSET\r\n"), ("S", b"250 2.0.0 Ok\r\n")] + quit_()
+    session(p, steps)
+
+
+def adv_pipelining_unadvertised(p):
+    steps = [("S", BANNER), ("C", EHLO),
+             ("S", b"250-mail.example.org\r\n250-SIZE 10240000\r\n250 8BITMIME\r\n"),
+             ("C", b"MAIL FROM:<sender@example.net>\r\nRCPT TO:<alice@example.org>\r\nDATA\r\n"),
+             ("S", MAIL_OK + RCPT_OK + GO_AHEAD),
+             ("C", b"Subject: pipelined without PIPELINING\r\n\r\nbody\r\n.\r\n"), ("S", QUEUED % b"PIPE1")] + quit_()
+    session(p, steps)
+
+
+def adv_gap(p):
+    """The client's RCPT segment is missing from the capture; the server's reply to it is there."""
+    steps = greet() + [
+        ("C", b"MAIL FROM:<sender@example.net>\r\n"), ("S", MAIL_OK),
+        ("Cgap", b"RCPT TO:<alice@example.org>\r\n"), ("S", RCPT_OK),
+        ("C", b"DATA\r\n"), ("S", GO_AHEAD),
+        ("C", b"Subject: gap\r\n\r\nbody after a capture gap\r\n.\r\n"), ("S", QUEUED % b"GAP1"),
+    ] + quit_()
+    session(p, steps)
+
+
+def adv_reset(p):
+    steps = greet() + envelope() + [
+        ("C", b"DATA\r\n"), ("S", GO_AHEAD),
+        ("C", b"Subject: reset\r\n\r\nfirst body line\r\nsecond body line\r\n"),
+        ("Crst",)]
+    session(p, steps)
+
+
+def adv_no_fin(p):
+    steps = greet() + envelope() + [
+        ("C", b"DATA\r\n"), ("S", GO_AHEAD),
+        ("C", b"Subject: no fin\r\n\r\nThe capture ends before the session does.\r\n.\r\n"),
+        ("S", QUEUED % b"NOFIN1")]
+    session(p, steps, close=None)
+
+
+def adv_cut_midstream(p):
+    steps = greet() + [("C", b"MAIL FROM:<sender@example.net>\r\n"), ("S", MAIL_OK),
+                       ("C", b"RCPT TO:<bob@exa")]
+    session(p, steps, close=None)
+
+
+def adv_8bit(p):
+    steps = greet() + [
+        ("C", "MAIL FROM:<jörg@exämple.net>\r\n".encode()), ("S", MAIL_OK),
+        ("C", "RCPT TO:<josé@example.org>\r\n".encode()), ("S", RCPT_OK),
+        ("C", b"DATA\r\n"), ("S", GO_AHEAD),
+        ("C", "Subject: Grüße\r\n\r\n8-bit body: ünïcødé, 日本語\r\n.\r\n".encode()),
+        ("S", QUEUED % b"EIGHT1")] + quit_()
+    session(p, steps)
+
+
+def adv_terminal_escape(p):
+    steps = [("S", b"220 mail.example.org \x1b[31mRED\x1b[0m ESMTP \x07\x08\x08\x7f\r\n"),
+             ("C", b"EHLO \x1b]0;pwned-title\x07client.example.net\r\n"),
+             ("S", b"250-mail.example.org \x1b[2J\x1b[H\r\n250 8BITMIME\x1b[5m\r\n"),
+             ("C", b"MAIL FROM:<a\x1b[1;32mb@example.net>\r\n"), ("S", b"250 2.1.0 Ok \x1b[31m\x00\x0b\x0c\r\n"),
+             ("C", b"RCPT TO:<alice@example.org>\r\n"), ("S", RCPT_OK),
+             ("C", b"RSET\r\n"), ("S", OK)] + quit_()
+    session(p, steps)
+
+
+def adv_auth_plain(p):
+    ir = base64.b64encode(b"\x00mallory\x00hunter2-secret")
+    steps = greet() + [
+        ("C", b"AUTH PLAIN " + ir + b"\r\n"), ("S", b"235 2.7.0 Authentication successful\r\n"),
+    ] + envelope() + [("C", b"DATA\r\n"), ("S", GO_AHEAD),
+                      ("C", b"Subject: sent by mallory\r\n\r\nbody\r\n.\r\n"), ("S", QUEUED % b"AUTH1")] + quit_()
+    session(p, steps)
+    # second session: AUTH LOGIN with 334 challenges, wrong password (535), then AUTH PLAIN without
+    # an initial response (empty 334) and a '*' cancel
+    steps = greet() + [
+        ("C", b"AUTH LOGIN\r\n"), ("S", b"334 VXNlcm5hbWU6\r\n"),
+        ("C", base64.b64encode(b"mallory") + b"\r\n"), ("S", b"334 UGFzc3dvcmQ6\r\n"),
+        ("C", base64.b64encode(b"hunter2-wrong") + b"\r\n"),
+        ("S", b"535 5.7.8 Error: authentication failed: authentication failure\r\n"),
+        ("C", b"AUTH PLAIN\r\n"), ("S", b"334 \r\n"),
+        ("C", b"*\r\n"), ("S", b"501 5.7.0 Authentication aborted\r\n"),
+    ] + quit_()
+    session(p, steps)
+
+
+def adv_unknown_verbs_pipelined(p):
+    steps = greet() + [
+        ("C", b"MAIL FROM:<sender@example.net>\r\nXFOO bar\r\nRCPT TO:<alice@example.org>\r\n"
+              b"XBAR\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n"),
+        ("S", MAIL_OK + b"500 5.5.2 Error: command not recognized\r\n" + RCPT_OK +
+         b"500 5.5.2 Error: command not recognized\r\n" + RCPT_OK + GO_AHEAD),
+        ("C", b"Subject: unknown verbs\r\n\r\nbody\r\n.\r\nXQUUX\r\nQUIT\r\n"),
+        ("S", QUEUED % b"UNK1" + b"500 5.5.2 Error: command not recognized\r\n" + BYE),
+    ]
+    session(p, steps)
+
+
+SCENARIOS = [
+    ("smuggling", adv_smuggling), ("bdat-malformed", adv_bdat_malformed),
+    ("starttls-injection", adv_starttls_injection), ("overlong", adv_overlong),
+    ("garbage", adv_garbage), ("unsolicited", adv_unsolicited),
+    ("multiline-mismatch", adv_multiline_mismatch),
+    ("pipelining-unadvertised", adv_pipelining_unadvertised), ("gap", adv_gap),
+    ("reset", adv_reset), ("no-fin", adv_no_fin), ("cut-midstream", adv_cut_midstream),
+    ("8bit", adv_8bit), ("terminal-escape", adv_terminal_escape), ("auth-plain", adv_auth_plain),
+    ("unknown-verbs-pipelined", adv_unknown_verbs_pipelined),
+]
+
+
+def write(path, data):
+    with open(path + ".tmp", "wb") as f:
+        f.write(data)
+    os.replace(path + ".tmp", path)
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                              "..", "pcaps")
+    os.makedirs(out, exist_ok=True)
+    for name, fn in SCENARIOS:
+        p = Pcap()
+        fn(p)
+        path = os.path.join(out, "adv-%s.pcap" % name)
+        write(path, p.bytes())
+        print("make-adversarial: wrote %s (%d packets)" % (path, len(p.frames)), file=sys.stderr)
+    write(os.path.join(out, "not-a-capture.pcap"),
+          b"This is a text file named .pcap, not a capture.\n"
+          b"smtpsniff must report that it cannot read it and exit non-zero, without crashing.\n")
+    write(os.path.join(out, "empty.pcap"), b"")
+
+
+if __name__ == "__main__":
+    main()
