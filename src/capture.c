@@ -313,6 +313,10 @@ static int open_file(struct capture_src *s, const char *path, char *err, size_t 
             return -1;
         }
         s->size = (uint64_t)st.st_size;
+        if (st.st_size == 0) {
+            snprintf(err, errlen, "%s: empty file, not a pcap or pcapng capture", path);
+            return -1;
+        }
     }
     s->h = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (s->h == NULL) {

@@ -18,6 +18,7 @@ struct rstream {
     struct tcp_stream *ns;   /* libnids' stream; valid while libnids keeps it */
     struct tuple4 addr;
     long ns_ts;              /* libnids' creation stamp, to tell a reused slot from ours */
+    bool gap[2];             /* a hole was reported for that direction (enum smtp_dir) */
     struct timeval last;     /* capture time of the last byte */
     struct rstream *prev, *next; /* idle list, least recently active first */
 };
@@ -112,13 +113,18 @@ static struct rstream *stream_begin(struct tcp_stream *a)
     return r;
 }
 
-/* Bytes that never arrived: segments still queued behind a hole when the stream ends. */
+/* Bytes that never arrived: segments queued behind a hole. libnids never skips a hole, so that
+ * direction is stalled for good; say so once, as soon as it is seen. */
 static void stream_gaps(struct rstream *r, struct tcp_stream *a)
 {
-    if (a->server.list) /* server half holds what the client sent */
+    if (a->server.list && !r->gap[SMTP_DIR_CLIENT]) { /* server half holds what the client sent */
+        r->gap[SMTP_DIR_CLIENT] = true;
         smtp_session_gap(r->sess, SMTP_DIR_CLIENT, 0, &R.now);
-    if (a->client.list)
+    }
+    if (a->client.list && !r->gap[SMTP_DIR_SERVER]) {
+        r->gap[SMTP_DIR_SERVER] = true;
         smtp_session_gap(r->sess, SMTP_DIR_SERVER, 0, &R.now);
+    }
 }
 
 static void deliver(struct rstream *r, struct half_stream *h, enum smtp_dir dir)
@@ -147,6 +153,7 @@ static void on_tcp(struct tcp_stream *a, void **param)
     case NIDS_DATA:
         if (r == NULL)
             return;
+        stream_gaps(r, a);
         deliver(r, &a->server, SMTP_DIR_CLIENT);
         deliver(r, &a->client, SMTP_DIR_SERVER);
         return;

@@ -57,6 +57,7 @@ struct smtp_session {
     bool greeted, ehlo_done, pipelining, smtputf8, chunking, starttls_offered;
     bool quit_sent, quit_noticed, starttls_sent, in_auth, auth_login_user_next, data_refused;
     bool pipelining_noticed, eightbit_noticed;
+    bool gap[2];          /* bytes of that direction are missing: pairing is best effort */
     unsigned notice_count[SMTP_NOTICE_COUNT];
 
     struct smtp_transaction *txn; /* open transaction, or NULL */
