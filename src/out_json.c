@@ -124,6 +124,19 @@ static void on_exchange(void *ctx, const struct smtp_session_info *s, const stru
     record_end(j);
 }
 
+static void params_obj(struct strbuf *sb, const struct smtp_params *ps)
+{
+    sb_putc(sb, '{');
+    for (unsigned i = 0; i < ps->n; i++) {
+        if (i)
+            sb_putc(sb, ',');
+        sb_json_cstr(sb, ps->p[i].key);
+        sb_putc(sb, ':');
+        sb_json_cstr(sb, ps->p[i].value);
+    }
+    sb_putc(sb, '}');
+}
+
 static void message_obj(struct strbuf *sb, const struct smtp_message_info *m)
 {
     sb_puts(sb, "{\"size\":");
@@ -171,6 +184,8 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
         sb_json_cstr(sb, t->mail_from);
     else
         sb_puts(sb, "null");
+    key(sb, "mail_params");
+    params_obj(sb, &t->mail_params);
     key(sb, "rcpt_to");
     sb_putc(sb, '[');
     for (unsigned i = 0; i < t->nrcpt; i++) {
@@ -181,6 +196,8 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
             sb_u64(sb, (uint64_t)t->rcpt[i].code);
         else
             sb_puts(sb, "null");
+        key(sb, "params");
+        params_obj(sb, &t->rcpt[i].params);
         sb_putc(sb, '}');
     }
     sb_putc(sb, ']');

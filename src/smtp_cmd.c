@@ -46,9 +46,43 @@ static bool has_prefix_ci(const uint8_t *p, size_t n, const char *kw)
     return true;
 }
 
-/* "FROM:<a@b> SIZE=10" -> "a@b" (RFC 5321 4.1.2 Reverse-path / Forward-path); tolerates a space
- * after the colon and a missing <> as real clients send them. */
-bool smtp_parse_path(const uint8_t *p, size_t n, const char *kw, char *out, size_t outsz)
+/* The ESMTP parameters after a path: SP-separated keyword["=" value] (RFC 5321 4.1.2). */
+static void parse_params(const uint8_t *p, size_t n, struct smtp_params *out)
+{
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && p[i] == ' ')
+            i++;
+        size_t start = i;
+        while (i < n && p[i] != ' ')
+            i++;
+        if (i == start)
+            break;
+        if (out->n == SMTP_MAX_PARAMS) {
+            out->dropped++;
+            continue;
+        }
+        struct smtp_param *pa = &out->p[out->n++];
+        const uint8_t *eq = memchr(p + start, '=', i - start);
+        size_t kl = eq ? (size_t)(eq - (p + start)) : i - start;
+        if (kl >= sizeof(pa->key))
+            kl = sizeof(pa->key) - 1;
+        for (size_t k = 0; k < kl; k++) {
+            uint8_t c = ascii_upper(p[start + k]);
+            pa->key[k] = (char)(c > 0x20 && c < 0x7f ? c : '?');
+        }
+        pa->key[kl] = '\0';
+        if (eq)
+            esc_to_cstr(pa->value, sizeof(pa->value), eq + 1, (size_t)(p + i - eq - 1));
+        else
+            pa->value[0] = '\0';
+    }
+}
+
+/* "FROM:<a@b> SIZE=10" -> "a@b" and {SIZE: 10} (RFC 5321 4.1.2 Reverse-path / Forward-path);
+ * tolerates a space after the colon and a missing <> as real clients send them. */
+bool smtp_parse_path(const uint8_t *p, size_t n, const char *kw, char *out, size_t outsz,
+                     struct smtp_params *params)
 {
     if (!has_prefix_ci(p, n, kw))
         return false;
@@ -61,12 +95,16 @@ bool smtp_parse_path(const uint8_t *p, size_t n, const char *kw, char *out, size
         while (i < n && p[i] != '>')
             i++;
         end = i;
+        if (i < n)
+            i++;
     } else {
         while (i < n && p[i] != ' ')
             i++;
         end = i;
     }
     esc_to_cstr(out, outsz, p + start, end - start);
+    if (params)
+        parse_params(p + i, n - i, params);
     return true;
 }
 

@@ -63,7 +63,8 @@ static int txn_add_rcpt(struct smtp_transaction *t, const struct smtp_command *c
         t->rcpt_cap = cap;
     }
     struct smtp_rcpt *r = &t->rcpt[t->nrcpt++];
-    if (!smtp_parse_path(c->arg.p, c->arg.len, "TO:", r->addr, sizeof(r->addr)))
+    memset(&r->params, 0, sizeof(r->params));
+    if (!smtp_parse_path(c->arg.p, c->arg.len, "TO:", r->addr, sizeof(r->addr), &r->params))
         esc_to_cstr(r->addr, sizeof(r->addr), c->arg.p, c->arg.len);
     r->code = 0;
     return (int)t->nrcpt - 1;
@@ -140,7 +141,7 @@ static void on_mail_sent(struct smtp_session *s, struct smtp_pending *pc)
         return; /* MAIL inside a transaction: the server answers 503 (RFC 5321 4.1.4) */
     struct smtp_transaction *t = txn_new(s);
     t->have_mail_from = smtp_parse_path(pc->cmd.arg.p, pc->cmd.arg.len, "FROM:", t->mail_from,
-                                        sizeof(t->mail_from));
+                                        sizeof(t->mail_from), &t->mail_params);
     pc->txn_serial = s->txn_serial;
 }
 

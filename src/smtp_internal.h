@@ -82,7 +82,8 @@ void smtp_txn_free(struct smtp_transaction *t);
 /* smtp_cmd.c */
 enum smtp_verb smtp_verb_lookup(const uint8_t *p, size_t n);
 void smtp_client_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts);
-bool smtp_parse_path(const uint8_t *p, size_t n, const char *kw, char *out, size_t outsz);
+bool smtp_parse_path(const uint8_t *p, size_t n, const char *kw, char *out, size_t outsz,
+                     struct smtp_params *params);
 
 /* smtp_body.c */
 void smtp_body_begin(struct smtp_session *s);

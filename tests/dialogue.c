@@ -59,6 +59,11 @@ static void rec_transaction(void *ctx, const struct smtp_session_info *s, const 
         sb_printf(sb, " hfrom=%s", t->message.from);
     if (t->have_message && t->message.message_id[0])
         sb_printf(sb, " mid=%s", t->message.message_id);
+    for (unsigned i = 0; i < t->mail_params.n; i++)
+        sb_printf(sb, " mp:%s=%s", t->mail_params.p[i].key, t->mail_params.p[i].value);
+    for (unsigned r = 0; r < t->nrcpt; r++)
+        for (unsigned i = 0; i < t->rcpt[r].params.n; i++)
+            sb_printf(sb, " rp%u:%s=%s", r, t->rcpt[r].params.p[i].key, t->rcpt[r].params.p[i].value);
     sb_putc(sb, '\n');
 }
 

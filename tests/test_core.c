@@ -344,3 +344,17 @@ Test(core, pending_queue_is_bounded)
     free(t);
     sb_free(&many);
 }
+
+Test(core, esmtp_parameters_of_mail_and_rcpt)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250-mx\r\n250-DSN\r\n250 SMTPUTF8\r\n"),
+        C("MAIL FROM:<> SIZE=1000 body=8BITMIME SMTPUTF8 RET=HDRS ENVID=QQ314159\r\n"), S("250 ok\r\n"),
+        C("RCPT TO:<x@y> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;x@y\r\n"), S("250 ok\r\n"),
+        C("RSET\r\n"), S("250 ok\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(strstr(t, "from= rcpt=x@y:250 mp:SIZE=1000 mp:BODY=8BITMIME mp:SMTPUTF8= mp:RET=HDRS "
+                        "mp:ENVID=QQ314159 rp0:NOTIFY=SUCCESS,FAILURE rp0:ORCPT=rfc822;x@y"), "%s", t);
+    free(t);
+}

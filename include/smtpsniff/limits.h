@@ -23,6 +23,9 @@
 #define SMTP_MAX_PENDING 128
 /* Recipients kept per transaction; further ones are counted. */
 #define SMTP_MAX_RCPTS 256
+/* ESMTP parameters kept per MAIL and per RCPT (RFC 5321 4.1.2), and bytes per value. */
+#define SMTP_MAX_PARAMS 6
+#define SMTP_MAX_PARAM_VALUE 96
 /* EHLO extensions kept per session. */
 #define SMTP_MAX_EXTENSIONS 48
 #define SMTP_MAX_EXTENSION_LEN 128

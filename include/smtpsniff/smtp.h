@@ -77,9 +77,20 @@ enum smtp_txn_status {
     SMTP_TXN_ACCEPTED, SMTP_TXN_REJECTED, SMTP_TXN_ABORTED, SMTP_TXN_INCOMPLETE
 };
 
+/* ESMTP parameters of MAIL or RCPT (SIZE, BODY, SMTPUTF8, RET, ENVID, NOTIFY, ORCPT, ...):
+ * keyword upper-cased, value as sent (xtext not decoded), "" for a keyword without value. */
+struct smtp_params {
+    unsigned n, dropped;
+    struct smtp_param {
+        char key[20];
+        char value[SMTP_MAX_PARAM_VALUE];
+    } p[SMTP_MAX_PARAMS];
+};
+
 struct smtp_rcpt {
     char addr[SMTP_MAX_NAME];
     int code; /* 0: no reply seen */
+    struct smtp_params params;
 };
 
 struct smtp_message_info {
@@ -97,6 +108,7 @@ struct smtp_transaction {
     char helo[SMTP_MAX_NAME];
     char mail_from[SMTP_MAX_NAME];
     bool have_mail_from;
+    struct smtp_params mail_params;
     int mail_code;
     unsigned nrcpt, rcpts_dropped; /* rcpt[] grows on demand up to SMTP_MAX_RCPTS */
     unsigned rcpt_cap;
