@@ -81,9 +81,9 @@ static bool is_server_port(u_short port)
     return false;
 }
 
-static void stream_end(struct rstream *r, enum smtp_end_reason why)
+static void stream_end(struct rstream *r, enum smtp_end_reason why, const struct timeval *ts)
 {
-    smtp_session_end(r->sess, why, &R.now);
+    smtp_session_end(r->sess, why, ts);
     smtp_session_free(r->sess);
     list_unlink(r);
     R.st.sessions_ended++;
@@ -175,7 +175,7 @@ static void on_tcp(struct tcp_stream *a, void **param)
                             "dropped to make room for newer sessions (--max-sessions)");
     }
     *param = NULL;
-    stream_end(r, why);
+    stream_end(r, why, &R.now);
 }
 
 /* End sessions idle for longer than the timeout (libnids has no idle timeout of its own). */
@@ -184,10 +184,11 @@ static void sweep_idle(void)
     while (R.head && R.now.tv_sec - R.head->last.tv_sec > (time_t)R.o.idle_timeout) {
         struct rstream *r = R.head;
         struct tcp_stream *ns = nids_find_tcp_stream(&r->addr);
-        R.st.idle_timeouts++;
-        stream_end(r, SMTP_END_TIMEOUT);
         /* libnids may have freed and reused the slot silently (tcp_flow_timeout). */
-        if (ns == r->ns && ns->ts == r->ns_ts)
+        bool ours = ns != NULL && ns == r->ns && ns->ts == r->ns_ts;
+        R.st.idle_timeouts++;
+        stream_end(r, SMTP_END_TIMEOUT, &r->last); /* it ended when it went quiet */
+        if (ours)
             nids_free_tcp_stream(ns);
     }
 }
@@ -264,7 +265,7 @@ void reasm_finish(void)
 {
     nids_exit(); /* NIDS_EXITING for every stream still open */
     while (R.head) /* streams libnids no longer knew (freed silently) */
-        stream_end(R.head, SMTP_END_EOF);
+        stream_end(R.head, SMTP_END_EOF, &R.now);
     if (R.dead)
         pcap_close(R.dead);
     R.dead = NULL;
