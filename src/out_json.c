@@ -93,6 +93,10 @@ static void reply_obj(struct strbuf *sb, const struct smtp_reply *r, enum smtp_v
     sb_json_cstr(sb, reply_context_meaning(verb, r->code));
     key(sb, "listed");
     sb_puts(sb, e->listed ? "true" : "false");
+    if (r->challenge[0]) {
+        key(sb, "challenge");
+        sb_json_cstr(sb, r->challenge);
+    }
     key(sb, "ts");
     sb_putc(sb, '"');
     sb_time_rfc3339(sb, &r->ts);

@@ -303,7 +303,7 @@ static void live_reply_text(struct out_live *L, const struct smtp_reply *r, unsi
     live_put_field(L, r->line[i].p, r->line[i].len);
 }
 
-static void live_reply_note(struct out_live *L, enum smtp_verb verb, int code)
+static void live_reply_note(struct out_live *L, enum smtp_verb verb, int code, const char *challenge)
 {
     sb_puts(&L->grp, "  [");
     sb_puts(&L->grp, reply_class_label(code));
@@ -311,6 +311,11 @@ static void live_reply_note(struct out_live *L, enum smtp_verb verb, int code)
     sb_puts(&L->grp, reply_class_name(code));
     sb_puts(&L->grp, ": ");
     sb_puts(&L->grp, sink_reply_meaning(verb, code));
+    if (challenge[0]) {
+        sb_puts(&L->grp, ": \"");
+        sink_put_name(&L->grp, challenge, SMTP_MAX_NAME);
+        sb_putc(&L->grp, '"');
+    }
     sb_putc(&L->grp, ']');
 }
 
@@ -326,7 +331,7 @@ static void live_reply(struct out_live *L, const struct smtp_session_info *s, en
     size_t indent = L->grp.len - bol;
     live_color(L, color);
     live_reply_text(L, r, 0);
-    live_reply_note(L, verb, r->code);
+    live_reply_note(L, verb, r->code, r->challenge);
     live_uncolor(L, color);
     sb_putc(&L->grp, '\n');
     for (unsigned i = 1; i < n; i++) {

@@ -149,6 +149,14 @@ void smtp_auth_command(struct smtp_session *s, struct smtp_pending *pc)
     }
 }
 
+/* Decode a 334 challenge for the record, before the exchange is emitted. */
+void smtp_auth_decode_challenge(struct smtp_reply *r)
+{
+    uint8_t ch[SMTP_MAX_NAME];
+    size_t cn = r->nlines ? smtp_base64_decode(r->line[0].p, r->line[0].len, ch, sizeof(ch)) : 0;
+    esc_to_cstr(r->challenge, sizeof(r->challenge), ch, cn);
+}
+
 /* The server's answer to AUTH or to a SASL line. */
 void smtp_auth_challenge(struct smtp_session *s, const struct smtp_reply *r)
 {

@@ -95,6 +95,7 @@ void smtp_body_end(struct smtp_session *s);
 /* smtp_auth.c */
 void smtp_auth_command(struct smtp_session *s, struct smtp_pending *pc);
 void smtp_auth_challenge(struct smtp_session *s, const struct smtp_reply *r);
+void smtp_auth_decode_challenge(struct smtp_reply *r);
 size_t smtp_base64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t outsz);
 
 /* smtp_tls.c */

@@ -234,6 +234,8 @@ static void reply_complete(struct smtp_session *s, const struct timeval *ts)
         memset(pc, 0, sizeof(*pc));
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_len--;
+        if (r->code == 334 && (cur.cmd.id == SMTP_VERB_AUTH || cur.cmd.id == SMTP_VERB_SASL))
+            smtp_auth_decode_challenge(r);
         emit_exchange(s, &cur, r);
         smtp_fsm_reply(s, &cur, r);
         free(cur.heap_arg);

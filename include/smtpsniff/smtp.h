@@ -66,6 +66,8 @@ struct smtp_reply {
     unsigned lines_dropped;
     struct smtp_span line[SMTP_MAX_REPLY_LINES]; /* text after "NNN-" / "NNN ", no CRLF */
     struct timeval ts;  /* time of the final line */
+    char challenge[SMTP_MAX_NAME]; /* 334 inside AUTH: the base64 challenge decoded ("Username:"),
+                                      printable; "" otherwise (RFC 4954 4) */
 };
 
 struct smtp_exchange {
