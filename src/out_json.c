@@ -23,6 +23,26 @@ static void key(struct strbuf *sb, const char *k)
     sb_puts(sb, "\":");
 }
 
+static void kv_str(struct strbuf *sb, const char *k, const char *v)
+{
+    key(sb, k);
+    sb_json_cstr(sb, v);
+}
+
+static void kv_u64(struct strbuf *sb, const char *k, uint64_t v)
+{
+    key(sb, k);
+    sb_u64(sb, v);
+}
+
+static void kv_time(struct strbuf *sb, const char *k, const struct timeval *tv)
+{
+    key(sb, k);
+    sb_putc(sb, '"');
+    sb_time_rfc3339(sb, tv);
+    sb_putc(sb, '"');
+}
+
 static void endpoint(struct strbuf *sb, const char *k, const struct smtp_endpoint *e)
 {
     key(sb, k);
@@ -81,26 +101,19 @@ static void reply_obj(struct strbuf *sb, const struct smtp_reply *r, enum smtp_v
         key(sb, "lines_dropped");
         sb_u64(sb, r->lines_dropped);
     }
-    key(sb, "class");
-    sb_json_cstr(sb, reply_class_label(r->code));
-    key(sb, "class_name");
-    sb_json_cstr(sb, reply_class_name(r->code));
-    key(sb, "name");
-    sb_json_cstr(sb, e->name);
-    key(sb, "meaning");
-    sb_json_cstr(sb, e->meaning);
-    key(sb, "context");
-    sb_json_cstr(sb, reply_context_meaning(verb, r->code));
+    kv_str(sb, "class", reply_class_label(r->code));
+    kv_str(sb, "class_name", reply_class_name(r->code));
+    kv_str(sb, "name", e->name);
+    kv_str(sb, "meaning", e->meaning);
+    kv_str(sb, "context", reply_context_meaning(verb, r->code));
     key(sb, "listed");
     sb_puts(sb, e->listed ? "true" : "false");
     if (r->challenge[0]) {
         key(sb, "challenge");
         sb_json_cstr(sb, r->challenge);
     }
-    key(sb, "ts");
-    sb_putc(sb, '"');
-    sb_time_rfc3339(sb, &r->ts);
-    sb_puts(sb, "\"}");
+    kv_time(sb, "ts", &r->ts);
+    sb_putc(sb, '}');
 }
 
 static void on_exchange(void *ctx, const struct smtp_session_info *s, const struct smtp_exchange *x)
@@ -179,8 +192,7 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
     struct out_json *j = ctx;
     struct strbuf *sb = &j->sb;
     record_begin(sb, "transaction", &t->ts, s);
-    key(sb, "depth");
-    sb_u64(sb, t->depth);
+    kv_u64(sb, "depth", t->depth);
     key(sb, "helo");
     str_or_null(sb, t->helo);
     key(sb, "mail_from");
@@ -226,8 +238,7 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
         message_obj(sb, &t->message);
     else
         sb_puts(sb, "null");
-    key(sb, "status");
-    sb_json_cstr(sb, smtp_txn_status_name(t->status));
+    kv_str(sb, "status", smtp_txn_status_name(t->status));
     key(sb, "rejected_at");
     if (t->status == SMTP_TXN_REJECTED || t->status == SMTP_TXN_ABORTED)
         sb_json_cstr(sb, smtp_verb_name(t->rejected_at));
@@ -241,14 +252,10 @@ static void on_notice(void *ctx, const struct smtp_session_info *s, const struct
     struct out_json *j = ctx;
     struct strbuf *sb = &j->sb;
     record_begin(sb, "notice", &n->ts, s);
-    key(sb, "notice");
-    sb_json_cstr(sb, smtp_notice_name(n->id));
-    key(sb, "severity");
-    sb_json_cstr(sb, smtp_severity_name(smtp_notice_severity(n->id)));
-    key(sb, "direction");
-    sb_json_cstr(sb, n->dir == SMTP_DIR_CLIENT ? "client" : "server");
-    key(sb, "detail");
-    sb_json_cstr(sb, n->detail);
+    kv_str(sb, "notice", smtp_notice_name(n->id));
+    kv_str(sb, "severity", smtp_severity_name(smtp_notice_severity(n->id)));
+    kv_str(sb, "direction", n->dir == SMTP_DIR_CLIENT ? "client" : "server");
+    kv_str(sb, "detail", n->detail);
     record_end(j);
 }
 
@@ -257,18 +264,10 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     struct out_json *j = ctx;
     struct strbuf *sb = &j->sb;
     record_begin(sb, "session", &s->end, s);
-    key(sb, "start");
-    sb_putc(sb, '"');
-    sb_time_rfc3339(sb, &s->start);
-    sb_putc(sb, '"');
-    key(sb, "end");
-    sb_putc(sb, '"');
-    sb_time_rfc3339(sb, &s->end);
-    sb_putc(sb, '"');
-    key(sb, "end_reason");
-    sb_json_cstr(sb, smtp_end_reason_name(s->end_reason));
-    key(sb, "tls");
-    sb_json_cstr(sb, smtp_tls_name(s->tls));
+    kv_time(sb, "start", &s->start);
+    kv_time(sb, "end", &s->end);
+    kv_str(sb, "end_reason", smtp_end_reason_name(s->end_reason));
+    kv_str(sb, "tls", smtp_tls_name(s->tls));
     key(sb, "sni");
     str_or_null(sb, s->sni);
     key(sb, "helo");
@@ -302,8 +301,7 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     sb_puts(sb, ",\"server\":");
     sb_u64(sb, s->bytes[SMTP_DIR_SERVER]);
     sb_putc(sb, '}');
-    key(sb, "commands");
-    sb_u64(sb, s->commands);
+    kv_u64(sb, "commands", s->commands);
     key(sb, "replies");
     sb_puts(sb, "{\"2xx\":");
     sb_u64(sb, s->replies_by_class[2]);
@@ -314,10 +312,8 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     sb_puts(sb, ",\"5xx\":");
     sb_u64(sb, s->replies_by_class[5]);
     sb_putc(sb, '}');
-    key(sb, "transactions");
-    sb_u64(sb, s->transactions);
-    key(sb, "notices");
-    sb_u64(sb, (uint64_t)s->notices + s->notices_dropped);
+    kv_u64(sb, "transactions", s->transactions);
+    kv_u64(sb, "notices", (uint64_t)s->notices + s->notices_dropped);
     record_end(j);
 }
 
