@@ -225,6 +225,9 @@ bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const str
         smuggling(s, ts, !l->crlf ? (b->prev_crlf ? "<CRLF>.<LF>" : "<LF>.<LF>") : "<LF>.<CRLF>");
     else if (memchr(l->p, '\r', l->len) && bare_cr_dot(l))
         smuggling(s, ts, "<CR>.<CR>");
+    if (l->wire_len > SMTP_RFC_TEXT_LINE)
+        smtp_notice(s, SMTP_NOTICE_LINE_TOO_LONG, SMTP_DIR_CLIENT, ts,
+                    "message text line of %zu bytes (RFC 5321 4.5.3.1.6: 1000)", l->wire_len);
     bool stuffed = l->len > 0 && l->p[0] == '.'; /* RFC 5321 4.5.2: leading dot removed */
     if (s->txn)
         s->txn->message.size += l->wire_len - (stuffed ? 1 : 0);

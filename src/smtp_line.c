@@ -9,6 +9,8 @@
 
 static void framer_append(struct smtp_line_framer *f, const uint8_t *p, size_t n)
 {
+    if (n)
+        f->last = p[n - 1];
     size_t room = SMTP_MAX_LINE - f->len;
     if (n > room) {
         f->dropped += n - room;
@@ -32,13 +34,14 @@ static void framer_append(struct smtp_line_framer *f, const uint8_t *p, size_t n
     f->len += n;
 }
 
-static void line_fill(struct smtp_line *out, const uint8_t *p, size_t len, size_t dropped, size_t wire)
+static void line_fill(struct smtp_line *out, const uint8_t *p, size_t len, size_t dropped, size_t wire,
+                      bool ends_cr)
 {
     /* RFC 5321 2.3.8: lines end with CRLF; a CR before the LF is part of the terminator.
-     * When bytes were dropped the CR (if any) was dropped with them. */
-    out->crlf = len > 0 && p[len - 1] == '\r' && dropped == 0;
+     * When bytes were dropped past the cap, the CR (if any) went with them. */
+    out->crlf = ends_cr;
     out->p = p;
-    out->len = out->crlf ? len - 1 : len;
+    out->len = ends_cr && dropped == 0 ? len - 1 : len;
     out->dropped = dropped;
     out->wire_len = wire;
 }
@@ -63,11 +66,11 @@ bool smtp_line_next(struct smtp_line_framer *f, const uint8_t **pp, size_t *np, 
     *pp = lf + 1;
     *np = n - take - 1;
     if (f->len == 0 && f->dropped == 0 && take <= SMTP_MAX_LINE) {
-        line_fill(out, p, take, 0, take + 1); /* whole line inside this segment: no copy */
+        line_fill(out, p, take, 0, take + 1, take > 0 && p[take - 1] == '\r'); /* no copy */
         return true;
     }
     framer_append(f, p, take);
-    line_fill(out, f->buf, f->len, f->dropped, f->len + f->dropped + 1);
+    line_fill(out, f->buf, f->len, f->dropped, f->len + f->dropped + 1, (f->len || f->dropped) && f->last == '\r');
     f->emitted = true;
     return true;
 }

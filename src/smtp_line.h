@@ -10,6 +10,7 @@ struct smtp_line_framer {
     uint8_t *buf;     /* partial line carried across segments; grows up to SMTP_MAX_LINE */
     size_t len, cap;
     size_t dropped;   /* bytes of the current line beyond the cap, discarded until LF */
+    uint8_t last;     /* last byte of the current line seen so far, kept or dropped */
     bool emitted;     /* buf holds the line handed out last time: reset before reuse */
 };
 

@@ -358,3 +358,21 @@ Test(core, esmtp_parameters_of_mail_and_rcpt)
                         "mp:ENVID=QQ314159 rp0:NOTIFY=SUCCESS,FAILURE rp0:ORCPT=rfc822;x@y"), "%s", t);
     free(t);
 }
+
+Test(core, long_text_lines_in_content)
+{
+    static char body[12000];
+    memset(body, 'x', sizeof(body));
+    memcpy(body + 1100, "\r\n", 2);          /* a 1102-byte line: over the 1000 limit */
+    memcpy(body + sizeof(body) - 7, "\r\n.\r\n", 5); /* then a 10893-byte line, past the cap */
+    struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nDATA\r\n"),
+        S("250 ok\r\n250 ok\r\n354 go\r\n"), {'C', body, sizeof(body) - 2}, S("250 queued\r\n"),
+    };
+    char *t = dialogue_run(d, 7, 0, -1, 0);
+    cr_assert_eq(count_lines(t, "N line-too-long"), 2, "%s", t);
+    char want[128];
+    snprintf(want, sizeof(want), "T 1 accepted from=a@b rcpt=x@y:250 size=%zu data=250", sizeof(body) - 5);
+    cr_assert(has_line(t, want), "want %s\n%s", want, t);
+    free(t);
+}
