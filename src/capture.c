@@ -430,9 +430,11 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 {
     struct capture *c = (struct capture *)user;
     struct capture_src *s = &c->src[c->cur];
-    if (c->packets++ == 0)
+    /* Files may come out of time order: keep the earliest and the latest time. */
+    if (c->packets++ == 0 || timercmp(&h->ts, &c->first, <))
         c->first = h->ts;
-    c->last = h->ts;
+    if (timercmp(&h->ts, &c->last, >))
+        c->last = h->ts;
     c->bytes += h->len;
     const uint8_t *ip;
     size_t n = capture_decode(c, s->dlt, bytes, h->caplen, &ip, c->scratch, sizeof(c->scratch));

@@ -183,8 +183,19 @@ static int parse_option(struct options *o, int c, const char *arg)
     case OPT_NO_PROGRESS: o->no_progress = true; return 0;
     case 'h': usage(stdout); return 1;
     case 'V': printf("smtpsniff %s\n", SMTPSNIFF_VERSION); return 1;
-    default: usage(stderr); return -1;
+    default: return bad_usage("unknown option");
     }
+}
+
+/* getopt's own messages are multi-line and carry argv[0]: report in one line instead. */
+static int option_error(int c, char **argv)
+{
+    const char *opt = argv[optind - 1];
+    if (c == ':')
+        return bad_usage("option '%s' needs an argument", opt);
+    if (optopt && strncmp(opt, "--", 2) != 0)
+        return bad_usage("unknown option '-%c'", optopt);
+    return bad_usage("unknown option '%s'", opt);
 }
 
 /* The BPF expression is what follows the options, joined by spaces as tcpdump does. */
@@ -211,8 +222,9 @@ static int parse_args(struct options *o, int argc, char **argv, struct strbuf *e
     o->idle_timeout = SMTP_DEFAULT_IDLE_TIMEOUT;
     capture_parse_ports(&o->cap, "25,465,587");
     int c;
-    while ((c = getopt_long(argc, argv, "+r:i:c:qhV", long_opts, NULL)) != -1) {
-        int rc = parse_option(o, c, optarg);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:r:i:c:qhV", long_opts, NULL)) != -1) {
+        int rc = (c == '?' || c == ':') ? option_error(c, argv) : parse_option(o, c, optarg);
         if (rc)
             return rc;
     }
@@ -230,6 +242,8 @@ static int parse_args(struct options *o, int argc, char **argv, struct strbuf *e
 
 /* --- run-time callbacks -------------------------------------------------------------------- */
 
+/* SIGINT, SIGTERM, and SIGALRM for --duration: a quiet interface never returns from libpcap's
+ * poll on its own, and pcap_breakloop (in capture_stop) wakes it. */
 static void on_signal(int sig)
 {
     (void)sig;
@@ -282,6 +296,9 @@ static void install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
+    if (G.o->duration)
+        alarm((unsigned)G.o->duration);
     signal(SIGPIPE, SIG_IGN);
 }
 

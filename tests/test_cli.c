@@ -1,0 +1,453 @@
+/* test_cli.c - the command line from the outside: unusable input and bad usage give one line
+ * on stderr, nothing on stdout and a non-zero exit; --help and --version; `-r -`; the summary
+ * file (format by extension, unwritable path, atomic replacement, mode); and the golden
+ * summaries listed in tests/golden/SUMMARIES, compared byte for byte.
+ *
+ * Every command runs through sh -c in the source tree with TZ=UTC, stdout and stderr going to
+ * files in a private temporary directory (tests run in parallel). */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static struct {
+    char dir[64];
+    void *kept[64]; /* freed by the fixture, so a failed assertion leaks nothing */
+    int nkept;
+} T;
+
+static void *keep(void *p)
+{
+    cr_assert(T.nkept < 64, "too many kept buffers");
+    return T.kept[T.nkept++] = p;
+}
+
+static void setup(void)
+{
+    snprintf(T.dir, sizeof(T.dir), "/tmp/smtpsniff-cli-XXXXXX");
+    cr_assert_not_null(mkdtemp(T.dir), "mkdtemp: %s", strerror(errno));
+}
+
+static void teardown(void)
+{
+    while (T.nkept > 0)
+        free(T.kept[--T.nkept]);
+    if (T.dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", T.dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "test_cli: could not remove %s\n", T.dir);
+    }
+}
+
+static char *tpath(const char *name)
+{
+    static char paths[16][192];
+    static int next;
+    char *p = paths[next++ % 16];
+    snprintf(p, sizeof(paths[0]), "%s/%s", T.dir, name);
+    return p;
+}
+
+/* The whole file, NUL-terminated (kept); NULL if it cannot be read. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    size_t cap = 1 << 16, n = 0, got;
+    char *buf = malloc(cap + 1);
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap)
+            buf = realloc(buf, (cap *= 2) + 1);
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return keep(buf);
+}
+
+struct run {
+    int status; /* exit status, or -1 if killed */
+    char *out, *err;
+    size_t out_len;
+    int err_lines;
+    char cmd[2048];
+};
+
+/* Runs `smtpsniff ARGS` (ARGS is shell text: quotes and redirections allowed) in the source
+ * tree. `pre` goes before the program (a pipe, an umask ...). */
+__attribute__((format(printf, 2, 3))) static struct run run_sniff(const char *pre, const char *fmt, ...)
+{
+    struct run r;
+    char args[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof(args), fmt, ap);
+    va_end(ap);
+    snprintf(r.cmd, sizeof(r.cmd), "cd '%s' && export TZ=UTC LC_ALL=C && %s '%s' %s >'%s/out' 2>'%s/err'",
+             SRCDIR, pre ? pre : "", SMTPSNIFF_BIN, args, T.dir, T.dir);
+    int st = system(r.cmd);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.out = slurp(tpath("out"), &r.out_len);
+    r.err = slurp(tpath("err"), NULL);
+    cr_assert(r.out && r.err, "%s: no output files", r.cmd);
+    r.err_lines = 0;
+    for (const char *p = r.err; *p; p++)
+        r.err_lines += *p == '\n';
+    return r;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* ---- unusable input and bad usage ---------------------------------------------------------- */
+
+struct bad_case {
+    const char *args;   /* smtpsniff arguments, shell text */
+    int status;         /* expected exit status */
+    const char *names;  /* the error line must contain this (names the problem) */
+    const char *names2; /* and this, if not NULL */
+};
+
+ParameterizedTestParameters(cli, bad_input)
+{
+    static struct bad_case cases[] = {
+        /* unusable input: exit 1 */
+        {"-r pcaps/no-such-file.pcap", 1, "pcaps/no-such-file.pcap", "No such file"},
+        {"-r pcaps", 1, "pcaps", "directory"},
+        {"-r pcaps/not-a-capture.pcap", 1, "pcaps/not-a-capture.pcap", "not a pcap"},
+        {"-r pcaps/empty.pcap", 1, "pcaps/empty.pcap", "empty"},
+        {"-r - </dev/null", 1, "-:", "not a pcap"},
+        {"-r - <pcaps/not-a-capture.pcap", 1, "-:", "not a pcap"},
+        {"-r pcaps/postfix-basic.pcap -r pcaps/no-such-file.pcap", 1, "pcaps/no-such-file.pcap", NULL},
+        {"-r pcaps/postfix-basic.pcap 'tcp port'", 1, "tcp port", "filter"},
+        {"-r pcaps/postfix-basic.pcap tcp and nosuchkeyword", 1, "nosuchkeyword", "filter"},
+        {"-i nosuchif0", 1, "nosuchif0", NULL},
+        /* bad usage: exit 2 */
+        {"", 2, "-r", "-i"},
+        {"-r pcaps/postfix-basic.pcap -i lo", 2, "-r", "-i"},
+        {"--ports 0 -r pcaps/postfix-basic.pcap", 2, "--ports", "'0'"},
+        {"--ports 65536 -r pcaps/postfix-basic.pcap", 2, "--ports", "65536"},
+        {"--ports 25,,587 -r pcaps/postfix-basic.pcap", 2, "--ports", "25,,587"},
+        {"--ports 25x -r pcaps/postfix-basic.pcap", 2, "--ports", "25x"},
+        {"--ports '' -r pcaps/postfix-basic.pcap", 2, "--ports", NULL},
+        {"-c 0 -r pcaps/postfix-basic.pcap", 2, "-c", "'0'"},
+        {"-c -1 -r pcaps/postfix-basic.pcap", 2, "-c", "-1"},
+        {"-c abc -r pcaps/postfix-basic.pcap", 2, "-c", "abc"},
+        {"-c 1x -r pcaps/postfix-basic.pcap", 2, "-c", "1x"},
+        {"--color=blue -r pcaps/postfix-basic.pcap", 2, "--color", "blue"},
+        {"--color= -r pcaps/postfix-basic.pcap", 2, "--color", NULL},
+        {"--summary-format xml --summary x -r pcaps/postfix-basic.pcap", 2, "--summary-format", "xml"},
+        {"--duration 0 -i lo", 2, "--duration", "'0'"},
+        {"--max-sessions 1 -r pcaps/postfix-basic.pcap", 2, "--max-sessions", "'1'"},
+        {"--idle-timeout soon -r pcaps/postfix-basic.pcap", 2, "--idle-timeout", "soon"},
+        {"--frobnicate -r pcaps/postfix-basic.pcap", 2, "frobnicate", NULL},
+        {"-Z -r pcaps/postfix-basic.pcap", 2, "Z", NULL},
+        {"-r", 2, "-r", NULL},
+        {"-r pcaps/postfix-basic.pcap --summary", 2, "--summary", NULL},
+        /* explain */
+        {"explain 99x", 1, "99x", NULL},
+        {"explain 6.1.1", 1, "6.1.1", NULL},
+        {"explain", 2, "code", NULL},
+        {"explain 250 251 252", 2, "codes", NULL},
+        {"explain --frob 250", 2, "--frob", NULL},
+    };
+    return cr_make_param_array(struct bad_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_case *c, cli, bad_input, .init = setup, .fini = teardown, .timeout = 30)
+{
+    struct run r = run_sniff(NULL, "%s", c->args);
+    cr_expect_eq(r.status, c->status, "smtpsniff %s: exit %d, want %d", c->args, r.status, c->status);
+    cr_expect_eq(r.out_len, 0, "smtpsniff %s: wrote %zu bytes on stdout:\n%s", c->args, r.out_len, r.out);
+    cr_expect_eq(r.err_lines, 1, "smtpsniff %s: %d lines on stderr, want exactly 1:\n%.300s", c->args,
+                 r.err_lines, r.err);
+    cr_expect(strncmp(r.err, "smtpsniff", 9) == 0,
+              "smtpsniff %s: error does not start with the program name:\n%.300s", c->args, r.err);
+    cr_expect(strstr(r.err, c->names) != NULL, "smtpsniff %s: error does not name '%s':\n%s", c->args,
+              c->names, r.err);
+    if (c->names2)
+        cr_expect(strstr(r.err, c->names2) != NULL, "smtpsniff %s: error does not name '%s':\n%s", c->args,
+                  c->names2, r.err);
+}
+
+/* A capture damaged in the middle: the records before the damage, then exit 1 with one line. */
+Test(cli, truncated_capture, .init = setup, .fini = teardown, .timeout = 30)
+{
+    struct run full = run_sniff(NULL, "--json -r pcaps/postfix-basic.pcap");
+    cr_assert_eq(full.status, 0);
+    struct run r = run_sniff(NULL, "--json -r pcaps/postfix-basic-truncated.pcap");
+    cr_expect_eq(r.status, 1, "exit %d, want 1", r.status);
+    cr_expect_eq(r.err_lines, 1, "%d lines on stderr, want 1:\n%s", r.err_lines, r.err);
+    cr_expect(strstr(r.err, "pcaps/postfix-basic-truncated.pcap") && strstr(r.err, "truncated"),
+              "error does not name the file and the damage:\n%s", r.err);
+    /* Exchanges before the damage: the same lines, in the same order, as the whole capture's. */
+    int exchanges = 0;
+    const char *want = full.out;
+    for (char *line = r.out; *line;) {
+        char *nl = strchr(line, '\n');
+        cr_assert_not_null(nl, "last record not ended by a newline");
+        *nl = '\0';
+        if (strstr(line, "\"type\":\"exchange\"")) {
+            const char *at = strstr(want, line);
+            cr_expect_not_null(at, "exchange not in the whole capture's output:\n%s", line);
+            if (at)
+                want = at + strlen(line);
+            exchanges++;
+        }
+        if (nl[1] == '\0')
+            cr_expect(strstr(line, "\"type\":\"session\"") && strstr(line, "\"end_reason\":\"end of input\""),
+                      "last record is not the session, ended by the end of input:\n%s", line);
+        line = nl + 1;
+    }
+    cr_expect_geq(exchanges, 3, "only %d exchanges before the damage (greeting, EHLO, MAIL expected)",
+                  exchanges);
+}
+
+/* ---- help and version ---------------------------------------------------------------------- */
+
+static void check_help(const char *opt)
+{
+    struct run r = run_sniff(NULL, "%s", opt);
+    cr_expect_eq(r.status, 0, "%s: exit %d", opt, r.status);
+    cr_expect_str_empty(r.err, "%s wrote on stderr:\n%s", opt, r.err);
+    int lines = count_lines(r.out), widest = 0;
+    for (const char *l = r.out; *l;) {
+        int w = (int)strcspn(l, "\n");
+        widest = w > widest ? w : widest;
+        l += w + (l[w] ? 1 : 0);
+    }
+    cr_expect_leq(lines, 50, "%s: %d lines, want at most 50", opt, lines);
+    cr_expect_leq(widest, 100, "%s: a line of %d columns, want at most 100", opt, widest);
+    static const char *const options[] = {
+        "-r FILE",
+        "-i IFACE",
+        "--no-promisc",
+        "--ports",
+        "-c N",
+        "--duration",
+        "--json",
+        "--color",
+        "--errors",
+        "-q",
+        "--summary FILE",
+        "--summary-format",
+        "--show-credentials",
+        "--no-progress",
+        "--max-sessions",
+        "--idle-timeout",
+        "--help",
+        "--version",
+        "explain",
+        "BPF expression",
+    };
+    for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+        cr_expect(strstr(r.out, options[i]) != NULL, "%s does not mention %s", opt, options[i]);
+}
+
+Test(cli, help_long, .init = setup, .fini = teardown)
+{
+    check_help("--help");
+}
+
+Test(cli, help_short, .init = setup, .fini = teardown)
+{
+    check_help("-h");
+}
+
+static void check_version(const char *opt)
+{
+    struct run r = run_sniff(NULL, "%s", opt);
+    cr_expect_eq(r.status, 0, "%s: exit %d", opt, r.status);
+    cr_expect_str_empty(r.err);
+    unsigned a, b, c;
+    int used = 0;
+    cr_expect(sscanf(r.out, "smtpsniff %u.%u.%u\n%n", &a, &b, &c, &used) == 3 && (size_t)used == r.out_len,
+              "%s printed '%s', want \"smtpsniff X.Y.Z\" and nothing else", opt, r.out);
+    cr_expect(strcmp(r.out, "smtpsniff " SMTPSNIFF_VERSION "\n") == 0, "%s: '%s'", opt, r.out);
+}
+
+Test(cli, version_long, .init = setup, .fini = teardown)
+{
+    check_version("--version");
+}
+
+Test(cli, version_short, .init = setup, .fini = teardown)
+{
+    check_version("-V");
+}
+
+/* ---- reading standard input ---------------------------------------------------------------- */
+
+Test(cli, stdin_same_as_file, .init = setup, .fini = teardown, .timeout = 30)
+{
+    struct run file = run_sniff(NULL, "--json -r pcaps/postfix-basic.pcap");
+    cr_assert_eq(file.status, 0);
+    cr_assert_gt(file.out_len, 0);
+    struct run pipe = run_sniff("cat pcaps/postfix-basic.pcap |", "--json -r -");
+    cr_expect_eq(pipe.status, 0, "exit %d: %s", pipe.status, pipe.err);
+    cr_expect(pipe.out_len == file.out_len && memcmp(pipe.out, file.out, file.out_len) == 0,
+              "-r - from a pipe differs from -r FILE (%zu vs %zu bytes)", pipe.out_len, file.out_len);
+    struct run ng = run_sniff(NULL, "--json -r - < pcaps/postfix-basic.pcapng");
+    cr_expect_eq(ng.status, 0, "pcapng on stdin: exit %d: %s", ng.status, ng.err);
+    cr_expect(ng.out_len == file.out_len && memcmp(ng.out, file.out, file.out_len) == 0,
+              "pcapng on stdin differs from -r FILE");
+}
+
+/* ---- the summary file ---------------------------------------------------------------------- */
+
+/* An unwritable summary: exit 1 and one line naming it, but the transcript is complete. */
+Test(cli, summary_unwritable, .init = setup, .fini = teardown, .timeout = 30)
+{
+    struct run plain = run_sniff(NULL, "--json -r pcaps/postfix-basic.pcap");
+    cr_assert_eq(plain.status, 0);
+    struct run r = run_sniff(NULL, "--json -r pcaps/postfix-basic.pcap --summary /nonexistent-dir/x.json");
+    cr_expect_eq(r.status, 1, "exit %d, want 1", r.status);
+    cr_expect_eq(r.err_lines, 1, "%d lines on stderr, want 1:\n%s", r.err_lines, r.err);
+    cr_expect(strstr(r.err, "/nonexistent-dir/x.json") != NULL, "error does not name the file:\n%s", r.err);
+    cr_expect(r.out_len == plain.out_len && memcmp(r.out, plain.out, plain.out_len) == 0,
+              "transcript not complete (%zu of %zu bytes)", r.out_len, plain.out_len);
+
+    struct run d = run_sniff(NULL, "-q -r pcaps/postfix-basic.pcap --summary '%s'", T.dir);
+    cr_expect_eq(d.status, 1, "summary onto a directory: exit %d, want 1", d.status);
+    cr_expect_eq(d.err_lines, 1, "summary onto a directory: %d lines on stderr:\n%s", d.err_lines, d.err);
+    cr_expect(strstr(d.err, T.dir) != NULL, "error does not name the path:\n%s", d.err);
+    cr_expect_eq(count_lines(d.out), 1, "-q transcript incomplete:\n%s", d.out);
+}
+
+static bool is_json_summary(const char *s)
+{
+    return s && strncmp(s, "{\n  \"schema\": 1,\n", 17) == 0 && s[strlen(s) - 2] == '}';
+}
+
+static bool is_text_summary(const char *s)
+{
+    return s && strncmp(s, "smtpsniff summary\n", 18) == 0 && strstr(s, "\nFailed deliveries\n");
+}
+
+Test(cli, summary_format_by_extension, .init = setup, .fini = teardown, .timeout = 30)
+{
+    static const struct {
+        const char *name, *fmt;
+        bool text;
+    } cases[] = {
+        {"a.txt", "", true},
+        {"b.json", "", false},
+        {"c.out", "", false},
+        {"d", "", false},
+        {"e.json", "--summary-format text", true},
+        {"f.txt", "--summary-format json", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic.pcap --summary '%s' %s",
+                                 tpath(cases[i].name), cases[i].fmt);
+        cr_expect_eq(r.status, 0, "%s: exit %d: %s", r.cmd, r.status, r.err);
+        char *s = slurp(tpath(cases[i].name), NULL);
+        if (cases[i].text)
+            cr_expect(is_text_summary(s), "--summary %s %s: not a text summary:\n%.200s", cases[i].name,
+                      cases[i].fmt, s ? s : "(none)");
+        else
+            cr_expect(is_json_summary(s), "--summary %s %s: not a JSON summary:\n%.200s", cases[i].name,
+                      cases[i].fmt, s ? s : "(none)");
+    }
+}
+
+/* Replaced by rename: a hard link to the old file keeps the old bytes, no FILE.XXXXXX is left,
+ * and the new file has the mode a new file gets under the umask. */
+Test(cli, summary_replaced_atomically, .init = setup, .fini = teardown, .timeout = 30)
+{
+    FILE *f = fopen(tpath("s.json"), "w");
+    cr_assert_not_null(f);
+    fputs("old\n", f);
+    fclose(f);
+    cr_assert(link(tpath("s.json"), tpath("old.json")) == 0, "link: %s", strerror(errno));
+    struct run r =
+        run_sniff("umask 027 &&", "-q -r pcaps/postfix-basic.pcap --summary '%s'", tpath("s.json"));
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect(is_json_summary(slurp(tpath("s.json"), NULL)), "s.json not replaced by a summary");
+    cr_expect_str_eq(slurp(tpath("old.json"), NULL), "old\n", "the old file was rewritten in place");
+    struct stat st;
+    cr_assert(stat(tpath("s.json"), &st) == 0);
+    cr_expect_eq(st.st_mode & 0777, 0640, "mode %o under umask 027, want 640", st.st_mode & 0777);
+    DIR *d = opendir(T.dir);
+    cr_assert_not_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        cr_expect(strncmp(e->d_name, "s.json.", 7) != 0, "temporary file left: %s", e->d_name);
+    closedir(d);
+}
+
+/* ---- golden summaries ---------------------------------------------------------------------- */
+
+/* tests/golden/SUMMARIES: "EXPECTED-FILE smtpsniff-arguments..." a line; the test adds
+ * `--summary FILE` and compares FILE with tests/golden/EXPECTED-FILE byte for byte. */
+struct summary_golden {
+    char expected[128];
+    char args[512];
+    int line;
+};
+
+ParameterizedTestParameters(summary, golden)
+{
+    static struct summary_golden rows[64];
+    size_t n = 0;
+    int lineno = 0;
+    char line[1024];
+    FILE *m = fopen(SRCDIR "/tests/golden/SUMMARIES", "r");
+    cr_assert_not_null(m, "tests/golden/SUMMARIES missing");
+    while (fgets(line, sizeof(line), m) && n < 64) {
+        lineno++;
+        struct summary_golden *g = &rows[n];
+        int used = 0;
+        if (line[0] == '#' || line[0] == '\n' || sscanf(line, "%127s %n", g->expected, &used) < 1)
+            continue;
+        snprintf(g->args, sizeof(g->args), "%s", line + used);
+        g->args[strcspn(g->args, "\n")] = '\0';
+        g->line = lineno;
+        n++;
+    }
+    fclose(m);
+    struct summary_golden *copy = cr_malloc(n * sizeof(*copy));
+    memcpy(copy, rows, n * sizeof(*copy));
+    return cr_make_param_array(struct summary_golden, copy, n);
+}
+
+ParameterizedTest(struct summary_golden *g, summary, golden, .init = setup, .fini = teardown, .timeout = 60)
+{
+    /* keep the expected file's extension: it picks the format when the line does not */
+    struct run r = run_sniff(NULL, "%s --summary '%s'", g->args, tpath(g->expected));
+    cr_expect_eq(r.status, 0, "SUMMARIES line %d: %s: exit %d: %s", g->line, r.cmd, r.status, r.err);
+    size_t got_len = 0, want_len = 0;
+    char *got = slurp(tpath(g->expected), &got_len);
+    char want_path[512];
+    snprintf(want_path, sizeof(want_path), "%s/tests/golden/%s", SRCDIR, g->expected);
+    char *want = slurp(want_path, &want_len);
+    cr_assert_not_null(want, "SUMMARIES line %d: %s missing (regenerate, then read it)", g->line, want_path);
+    cr_assert_not_null(got, "SUMMARIES line %d: no summary written", g->line);
+    if (got_len == want_len && memcmp(got, want, got_len) == 0)
+        return;
+    size_t i = 0;
+    while (i < got_len && i < want_len && got[i] == want[i])
+        i++;
+    size_t from = i > 200 ? i - 200 : 0;
+    cr_expect_fail("SUMMARIES line %d: smtpsniff %s: summary differs from %s at byte %zu (%zu vs %zu bytes)\n"
+                   "--- got\n%.400s\n--- want\n%.400s",
+                   g->line, g->args, g->expected, i, got_len, want_len, got + from, want + from);
+}
