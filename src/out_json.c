@@ -212,6 +212,8 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
             sb_u64(sb, (uint64_t)t->rcpt[i].code);
         else
             sb_puts(sb, "null");
+        key(sb, "enhanced");
+        str_or_null(sb, t->rcpt[i].enhanced);
         key(sb, "params");
         params_obj(sb, &t->rcpt[i].params);
         sb_putc(sb, '}');

@@ -67,6 +67,7 @@ static int txn_add_rcpt(struct smtp_transaction *t, const struct smtp_command *c
     if (!smtp_parse_path(c->arg.p, c->arg.len, "TO:", r->addr, sizeof(r->addr), &r->params))
         esc_to_cstr(r->addr, sizeof(r->addr), c->arg.p, c->arg.len);
     r->code = 0;
+    r->enhanced[0] = r->text[0] = '\0';
     return (int)t->nrcpt - 1;
 }
 
@@ -176,8 +177,13 @@ static void on_rcpt(struct smtp_session *s, struct smtp_pending *pc, const struc
                     "RCPT before an accepted MAIL (reply %d)", r->code);
         return;
     }
-    if (pc->rcpt_idx >= 0)
-        t->rcpt[pc->rcpt_idx].code = r->code;
+    if (pc->rcpt_idx >= 0) {
+        struct smtp_rcpt *rc = &t->rcpt[pc->rcpt_idx];
+        rc->code = r->code;
+        memcpy(rc->enhanced, r->enhanced, sizeof(rc->enhanced));
+        if (r->nlines)
+            esc_to_cstr(rc->text, sizeof(rc->text), r->line[0].p, r->line[0].len);
+    }
 }
 
 static void on_data(struct smtp_session *s, const struct smtp_pending *pc, const struct smtp_reply *r)

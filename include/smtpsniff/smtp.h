@@ -92,6 +92,8 @@ struct smtp_params {
 struct smtp_rcpt {
     char addr[SMTP_MAX_NAME];
     int code; /* 0: no reply seen */
+    char enhanced[16]; /* of that reply, or "" */
+    char text[SMTP_MAX_NAME]; /* first line of that reply, printable */
     struct smtp_params params;
 };
 
