@@ -15,40 +15,24 @@ struct out_json {
     struct strbuf sb;
 };
 
-static void key(struct strbuf *sb, const char *k)
-{
-    sb_putc(sb, ',');
-    sb_putc(sb, '"');
-    sb_puts(sb, k);
-    sb_puts(sb, "\":");
-}
+/* ,"k": with the key a literal (no strlen in the hot path). */
+#define KEY(sb, k) SB_LIT((sb), ",\"" k "\":")
+#define KV_STR(sb, k, v) (KEY(sb, k), sb_json_cstr((sb), (v)))
+#define KV_U64(sb, k, v) (KEY(sb, k), sb_u64((sb), (v)))
+#define KV_TIME(sb, k, tv) (KEY(sb, k), json_time((sb), (tv)))
 
-static void kv_str(struct strbuf *sb, const char *k, const char *v)
+static void json_time(struct strbuf *sb, const struct timeval *tv)
 {
-    key(sb, k);
-    sb_json_cstr(sb, v);
-}
-
-static void kv_u64(struct strbuf *sb, const char *k, uint64_t v)
-{
-    key(sb, k);
-    sb_u64(sb, v);
-}
-
-static void kv_time(struct strbuf *sb, const char *k, const struct timeval *tv)
-{
-    key(sb, k);
     sb_putc(sb, '"');
     sb_time_rfc3339(sb, tv);
     sb_putc(sb, '"');
 }
 
-static void endpoint(struct strbuf *sb, const char *k, const struct smtp_endpoint *e)
+static void endpoint(struct strbuf *sb, const struct smtp_endpoint *e)
 {
-    key(sb, k);
-    sb_puts(sb, "{\"ip\":");
+    SB_LIT(sb, "{\"ip\":");
     sb_json_cstr(sb, e->ip);
-    sb_puts(sb, ",\"port\":");
+    SB_LIT(sb, ",\"port\":");
     sb_u64(sb, e->port);
     sb_putc(sb, '}');
 }
@@ -56,19 +40,21 @@ static void endpoint(struct strbuf *sb, const char *k, const struct smtp_endpoin
 static void record_begin(struct strbuf *sb, const char *type, const struct timeval *ts,
                          const struct smtp_session_info *s)
 {
-    sb_puts(sb, "{\"type\":\"");
+    SB_LIT(sb, "{\"type\":\"");
     sb_puts(sb, type);
-    sb_puts(sb, "\",\"ts\":\"");
+    SB_LIT(sb, "\",\"ts\":\"");
     sb_time_rfc3339(sb, ts);
-    sb_puts(sb, "\",\"session\":");
+    SB_LIT(sb, "\",\"session\":");
     sb_u64(sb, s->id);
-    endpoint(sb, "client", &s->client);
-    endpoint(sb, "server", &s->server);
+    KEY(sb, "client");
+    endpoint(sb, &s->client);
+    KEY(sb, "server");
+    endpoint(sb, &s->server);
 }
 
 static void record_end(struct out_json *j)
 {
-    sb_puts(&j->sb, "}\n");
+    SB_LIT(&j->sb, "}\n");
     sb_flush(&j->sb, j->o.out);
     if (j->o.flush_each)
         fflush(j->o.out);
@@ -79,17 +65,54 @@ static void str_or_null(struct strbuf *sb, const char *s)
     if (s && s[0])
         sb_json_cstr(sb, s);
     else
-        sb_puts(sb, "null");
+        SB_LIT(sb, "null");
+}
+
+/* The annotation of a reply depends only on (code, command): render each pair once, at first
+ * sight, and copy it after that (it is most of every exchange record). */
+struct annot {
+    char *p;
+    size_t len;
+};
+static struct annot annot_cache[1000][SMTP_VERB_COUNT];
+
+static void annot_render(struct strbuf *sb, int code, enum smtp_verb verb)
+{
+    const struct reply_entry *e = reply_lookup(code);
+    KV_STR(sb, "class", reply_class_label(code));
+    KV_STR(sb, "class_name", reply_class_name(code));
+    KV_STR(sb, "name", e->name);
+    KEY(sb, "meaning");
+    sb_json_str(sb, (const uint8_t *)e->meaning, reply_meaning_line_len(e));
+    KV_STR(sb, "context", reply_context_meaning(verb, code));
+    KEY(sb, "listed");
+    sb_puts(sb, e->listed ? "true" : "false");
+}
+
+static void annot_put(struct strbuf *sb, int code, enum smtp_verb verb)
+{
+    if (code < 0 || code > 999 || (unsigned)verb >= SMTP_VERB_COUNT) {
+        annot_render(sb, code, verb);
+        return;
+    }
+    struct annot *a = &annot_cache[code][verb];
+    if (a->p == NULL) {
+        struct strbuf tmp;
+        sb_init(&tmp, 1 << 16);
+        annot_render(&tmp, code, verb);
+        a->p = tmp.p; /* kept for the life of the process */
+        a->len = tmp.len;
+    }
+    sb_put(sb, a->p, a->len);
 }
 
 static void reply_obj(struct strbuf *sb, const struct smtp_reply *r, enum smtp_verb verb)
 {
-    const struct reply_entry *e = reply_lookup(r->code);
-    sb_puts(sb, "{\"code\":");
+    SB_LIT(sb, "{\"code\":");
     sb_u64(sb, (uint64_t)r->code);
-    key(sb, "enhanced");
+    KEY(sb, "enhanced");
     str_or_null(sb, r->enhanced);
-    key(sb, "lines");
+    KEY(sb, "lines");
     sb_putc(sb, '[');
     for (unsigned i = 0; i < r->nlines; i++) {
         if (i)
@@ -98,21 +121,15 @@ static void reply_obj(struct strbuf *sb, const struct smtp_reply *r, enum smtp_v
     }
     sb_putc(sb, ']');
     if (r->lines_dropped) {
-        key(sb, "lines_dropped");
+        KEY(sb, "lines_dropped");
         sb_u64(sb, r->lines_dropped);
     }
-    kv_str(sb, "class", reply_class_label(r->code));
-    kv_str(sb, "class_name", reply_class_name(r->code));
-    kv_str(sb, "name", e->name);
-    kv_str(sb, "meaning", e->meaning);
-    kv_str(sb, "context", reply_context_meaning(verb, r->code));
-    key(sb, "listed");
-    sb_puts(sb, e->listed ? "true" : "false");
+    annot_put(sb, r->code, verb);
     if (r->challenge[0]) {
-        key(sb, "challenge");
+        KEY(sb, "challenge");
         sb_json_cstr(sb, r->challenge);
     }
-    kv_time(sb, "ts", &r->ts);
+    KV_TIME(sb, "ts", &r->ts);
     sb_putc(sb, '}');
 }
 
@@ -121,23 +138,23 @@ static void on_exchange(void *ctx, const struct smtp_session_info *s, const stru
     struct out_json *j = ctx;
     struct strbuf *sb = &j->sb;
     record_begin(sb, "exchange", x->cmd ? &x->cmd->ts : &x->reply->ts, s);
-    key(sb, "command");
+    KEY(sb, "command");
     if (x->cmd) {
-        sb_puts(sb, "{\"verb\":");
+        SB_LIT(sb, "{\"verb\":");
         sb_json_str(sb, (const uint8_t *)x->cmd->verb, x->cmd->verb_len);
-        sb_puts(sb, ",\"arg\":");
+        SB_LIT(sb, ",\"arg\":");
         sb_json_str(sb, x->cmd->arg.p, x->cmd->arg.len);
         if (x->cmd->arg_redacted)
-            sb_puts(sb, ",\"redacted\":true");
+            SB_LIT(sb, ",\"redacted\":true");
         sb_putc(sb, '}');
     } else {
-        sb_puts(sb, "null");
+        SB_LIT(sb, "null");
     }
-    key(sb, "reply");
+    KEY(sb, "reply");
     if (x->reply)
         reply_obj(sb, x->reply, x->cmd ? x->cmd->id : SMTP_VERB_GREETING);
     else
-        sb_puts(sb, "null");
+        SB_LIT(sb, "null");
     record_end(j);
 }
 
@@ -156,7 +173,7 @@ static void params_obj(struct strbuf *sb, const struct smtp_params *ps)
 
 static void message_obj(struct strbuf *sb, const struct smtp_message_info *m)
 {
-    sb_puts(sb, "{\"size\":");
+    SB_LIT(sb, "{\"size\":");
     sb_u64(sb, m->size);
     static const struct {
         const char *k;
@@ -174,17 +191,19 @@ static void message_obj(struct strbuf *sb, const struct smtp_message_info *m)
         {"x_originating_ip", offsetof(struct smtp_message_info, x_originating_ip)},
     };
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-        key(sb, f[i].k);
+        SB_LIT(sb, ",\"");
+        sb_puts(sb, f[i].k);
+        SB_LIT(sb, "\":");
         str_or_null(sb, (const char *)m + f[i].off);
     }
-    key(sb, "received");
+    KEY(sb, "received");
     sb_putc(sb, '[');
     for (unsigned i = 0; i < m->nreceived; i++) {
         if (i)
             sb_putc(sb, ',');
         sb_json_cstr(sb, m->received[i]);
     }
-    sb_puts(sb, "]}");
+    SB_LIT(sb, "]}");
 }
 
 static void on_transaction(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t)
@@ -192,60 +211,60 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
     struct out_json *j = ctx;
     struct strbuf *sb = &j->sb;
     record_begin(sb, "transaction", &t->ts, s);
-    kv_u64(sb, "depth", t->depth);
-    key(sb, "helo");
+    KV_U64(sb, "depth", t->depth);
+    KEY(sb, "helo");
     str_or_null(sb, t->helo);
-    key(sb, "mail_from");
+    KEY(sb, "mail_from");
     if (t->have_mail_from)
         sb_json_cstr(sb, t->mail_from);
     else
-        sb_puts(sb, "null");
-    key(sb, "mail_params");
+        SB_LIT(sb, "null");
+    KEY(sb, "mail_params");
     params_obj(sb, &t->mail_params);
-    key(sb, "rcpt_to");
+    KEY(sb, "rcpt_to");
     sb_putc(sb, '[');
     for (unsigned i = 0; i < t->nrcpt; i++) {
         sb_puts(sb, i ? ",{\"addr\":" : "{\"addr\":");
         sb_json_cstr(sb, t->rcpt[i].addr);
-        sb_puts(sb, ",\"code\":");
+        SB_LIT(sb, ",\"code\":");
         if (t->rcpt[i].code)
             sb_u64(sb, (uint64_t)t->rcpt[i].code);
         else
-            sb_puts(sb, "null");
-        key(sb, "enhanced");
+            SB_LIT(sb, "null");
+        KEY(sb, "enhanced");
         str_or_null(sb, t->rcpt[i].enhanced);
-        key(sb, "params");
+        KEY(sb, "params");
         params_obj(sb, &t->rcpt[i].params);
         sb_putc(sb, '}');
     }
     sb_putc(sb, ']');
     if (t->rcpts_dropped) {
-        key(sb, "rcpts_dropped");
+        KEY(sb, "rcpts_dropped");
         sb_u64(sb, t->rcpts_dropped);
     }
-    key(sb, "data_reply");
+    KEY(sb, "data_reply");
     if (t->have_data_reply) {
-        sb_puts(sb, "{\"code\":");
+        SB_LIT(sb, "{\"code\":");
         sb_u64(sb, (uint64_t)t->data_reply.code);
-        key(sb, "enhanced");
+        KEY(sb, "enhanced");
         str_or_null(sb, t->data_reply.enhanced);
-        key(sb, "text");
+        KEY(sb, "text");
         sb_json_cstr(sb, t->data_reply.text);
         sb_putc(sb, '}');
     } else {
-        sb_puts(sb, "null");
+        SB_LIT(sb, "null");
     }
-    key(sb, "message");
+    KEY(sb, "message");
     if (t->have_message)
         message_obj(sb, &t->message);
     else
-        sb_puts(sb, "null");
-    kv_str(sb, "status", smtp_txn_status_name(t->status));
-    key(sb, "rejected_at");
+        SB_LIT(sb, "null");
+    KV_STR(sb, "status", smtp_txn_status_name(t->status));
+    KEY(sb, "rejected_at");
     if (t->status == SMTP_TXN_REJECTED || t->status == SMTP_TXN_ABORTED)
         sb_json_cstr(sb, smtp_verb_name(t->rejected_at));
     else
-        sb_puts(sb, "null");
+        SB_LIT(sb, "null");
     record_end(j);
 }
 
@@ -254,10 +273,10 @@ static void on_notice(void *ctx, const struct smtp_session_info *s, const struct
     struct out_json *j = ctx;
     struct strbuf *sb = &j->sb;
     record_begin(sb, "notice", &n->ts, s);
-    kv_str(sb, "notice", smtp_notice_name(n->id));
-    kv_str(sb, "severity", smtp_severity_name(smtp_notice_severity(n->id)));
-    kv_str(sb, "direction", n->dir == SMTP_DIR_CLIENT ? "client" : "server");
-    kv_str(sb, "detail", n->detail);
+    KV_STR(sb, "notice", smtp_notice_name(n->id));
+    KV_STR(sb, "severity", smtp_severity_name(smtp_notice_severity(n->id)));
+    KV_STR(sb, "direction", n->dir == SMTP_DIR_CLIENT ? "client" : "server");
+    KV_STR(sb, "detail", n->detail);
     record_end(j);
 }
 
@@ -266,15 +285,15 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     struct out_json *j = ctx;
     struct strbuf *sb = &j->sb;
     record_begin(sb, "session", &s->end, s);
-    kv_time(sb, "start", &s->start);
-    kv_time(sb, "end", &s->end);
-    kv_str(sb, "end_reason", smtp_end_reason_name(s->end_reason));
-    kv_str(sb, "tls", smtp_tls_name(s->tls));
-    key(sb, "sni");
+    KV_TIME(sb, "start", &s->start);
+    KV_TIME(sb, "end", &s->end);
+    KV_STR(sb, "end_reason", smtp_end_reason_name(s->end_reason));
+    KV_STR(sb, "tls", smtp_tls_name(s->tls));
+    KEY(sb, "sni");
     str_or_null(sb, s->sni);
-    key(sb, "helo");
+    KEY(sb, "helo");
     str_or_null(sb, s->helo);
-    key(sb, "extensions");
+    KEY(sb, "extensions");
     sb_putc(sb, '[');
     for (unsigned i = 0; i < s->nextensions; i++) {
         if (i)
@@ -282,40 +301,40 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
         sb_json_cstr(sb, s->extension[i]);
     }
     sb_putc(sb, ']');
-    key(sb, "auth");
+    KEY(sb, "auth");
     if (s->auth_seen) {
-        sb_puts(sb, "{\"mechanism\":");
+        SB_LIT(sb, "{\"mechanism\":");
         sb_json_cstr(sb, s->auth.mechanism);
-        key(sb, "user");
+        KEY(sb, "user");
         str_or_null(sb, s->auth.user);
-        key(sb, "result");
+        KEY(sb, "result");
         if (s->auth.result)
             sb_u64(sb, (uint64_t)s->auth.result);
         else
-            sb_puts(sb, "null");
+            SB_LIT(sb, "null");
         sb_putc(sb, '}');
     } else {
-        sb_puts(sb, "null");
+        SB_LIT(sb, "null");
     }
-    key(sb, "bytes");
-    sb_puts(sb, "{\"client\":");
+    KEY(sb, "bytes");
+    SB_LIT(sb, "{\"client\":");
     sb_u64(sb, s->bytes[SMTP_DIR_CLIENT]);
-    sb_puts(sb, ",\"server\":");
+    SB_LIT(sb, ",\"server\":");
     sb_u64(sb, s->bytes[SMTP_DIR_SERVER]);
     sb_putc(sb, '}');
-    kv_u64(sb, "commands", s->commands);
-    key(sb, "replies");
-    sb_puts(sb, "{\"2xx\":");
+    KV_U64(sb, "commands", s->commands);
+    KEY(sb, "replies");
+    SB_LIT(sb, "{\"2xx\":");
     sb_u64(sb, s->replies_by_class[2]);
-    sb_puts(sb, ",\"3xx\":");
+    SB_LIT(sb, ",\"3xx\":");
     sb_u64(sb, s->replies_by_class[3]);
-    sb_puts(sb, ",\"4xx\":");
+    SB_LIT(sb, ",\"4xx\":");
     sb_u64(sb, s->replies_by_class[4]);
-    sb_puts(sb, ",\"5xx\":");
+    SB_LIT(sb, ",\"5xx\":");
     sb_u64(sb, s->replies_by_class[5]);
     sb_putc(sb, '}');
-    kv_u64(sb, "transactions", s->transactions);
-    kv_u64(sb, "notices", (uint64_t)s->notices + s->notices_dropped);
+    KV_U64(sb, "transactions", s->transactions);
+    KV_U64(sb, "notices", (uint64_t)s->notices + s->notices_dropped);
     record_end(j);
 }
 

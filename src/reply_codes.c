@@ -3,6 +3,7 @@
 #include "smtpsniff/reply.h"
 
 #include <stddef.h>
+#include <string.h>
 
 /* ---- Rows for codes no RFC names, generated from their digits (RFC 5321 4.2.1) ------------- */
 
@@ -519,4 +520,13 @@ const char *reply_context_meaning(enum smtp_verb verb, int code)
             return c->meaning;
     }
     return NULL;
+}
+
+size_t reply_meaning_line_len(const struct reply_entry *e)
+{
+    const char *m = e->meaning;
+    for (size_t i = 0; m[i]; i++)
+        if (m[i] == '.' && (m[i + 1] == ' ' || m[i + 1] == '\0'))
+            return i + 1;
+    return strlen(m);
 }

@@ -47,7 +47,7 @@ static size_t sb_reserve(struct strbuf *sb, size_t n)
     return n;
 }
 
-void sb_put(struct strbuf *sb, const void *p, size_t n)
+void sb_put_slow(struct strbuf *sb, const void *p, size_t n)
 {
     n = sb_reserve(sb, n);
     memcpy(sb->p + sb->len, p, n);
@@ -58,16 +58,6 @@ void sb_put(struct strbuf *sb, const void *p, size_t n)
 void sb_puts(struct strbuf *sb, const char *s)
 {
     sb_put(sb, s, strlen(s));
-}
-
-void sb_putc(struct strbuf *sb, char c)
-{
-    if (sb->len < sb->cap - 1 && sb->cap) {
-        sb->p[sb->len++] = c;
-        sb->p[sb->len] = '\0';
-        return;
-    }
-    sb_put(sb, &c, 1);
 }
 
 void sb_u64(struct strbuf *sb, uint64_t v)
@@ -112,10 +102,33 @@ static void put2(struct strbuf *sb, unsigned v)
     sb_putc(sb, (char)('0' + v % 10));
 }
 
+static void sb_time_prefix(struct strbuf *sb, time_t t);
+
 void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv)
 {
+    /* Records come in bursts within one second: format "YYYY-MM-DDTHH:MM:SS" once per second. */
+    static time_t cached = (time_t)-1;
+    static char prefix[32];
+    static size_t prefix_len;
+    if (tv->tv_sec != cached) {
+        struct strbuf tmp = {.p = prefix, .cap = sizeof(prefix), .max = sizeof(prefix) - 1};
+        sb_time_prefix(&tmp, tv->tv_sec);
+        prefix_len = tmp.len;
+        cached = tv->tv_sec;
+    }
+    sb_put(sb, prefix, prefix_len);
+    sb_putc(sb, '.');
+    char us[7];
+    unsigned long u = (unsigned long)tv->tv_usec % 1000000UL;
+    for (int i = 5; i >= 0; i--, u /= 10)
+        us[i] = (char)('0' + u % 10);
+    sb_put(sb, us, 6);
+    sb_putc(sb, 'Z');
+}
+
+static void sb_time_prefix(struct strbuf *sb, time_t t)
+{
     struct tm tm;
-    time_t t = tv->tv_sec;
     gmtime_r(&t, &tm);
     sb_u64(sb, (uint64_t)tm.tm_year + 1900);
     sb_putc(sb, '-');
@@ -128,13 +141,6 @@ void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv)
     put2(sb, (unsigned)tm.tm_min);
     sb_putc(sb, ':');
     put2(sb, (unsigned)tm.tm_sec);
-    sb_putc(sb, '.');
-    char us[7];
-    unsigned long u = (unsigned long)tv->tv_usec % 1000000UL;
-    for (int i = 5; i >= 0; i--, u /= 10)
-        us[i] = (char)('0' + u % 10);
-    sb_put(sb, us, 6);
-    sb_putc(sb, 'Z');
 }
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates), or 0. */
@@ -169,13 +175,18 @@ static size_t utf8_seq_len(const uint8_t *p, size_t n)
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* Bytes a JSON string can carry as they are: printable ASCII but '"' and '\\'. */
+static const uint8_t json_plain[256] = {
+    [0x20] = 1, [0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7E] = 1,
+};
+
 void sb_json_str(struct strbuf *sb, const uint8_t *p, size_t n)
 {
     sb_putc(sb, '"');
     size_t i = 0;
     while (i < n) {
         size_t run = i;
-        while (run < n && p[run] >= 0x20 && p[run] < 0x7F && p[run] != '"' && p[run] != '\\')
+        while (run < n && json_plain[p[run]])
             run++;
         if (run > i) {
             sb_put(sb, p + i, run - i);

@@ -18,9 +18,33 @@ struct strbuf {
 void sb_init(struct strbuf *sb, size_t max);
 void sb_free(struct strbuf *sb);
 void sb_reset(struct strbuf *sb);
-void sb_put(struct strbuf *sb, const void *p, size_t n);
+void sb_put_slow(struct strbuf *sb, const void *p, size_t n);
 void sb_puts(struct strbuf *sb, const char *s);
-void sb_putc(struct strbuf *sb, char c);
+
+/* Hot paths inline: append when it fits the current allocation, else grow (bounded). */
+static inline void sb_put(struct strbuf *sb, const void *p, size_t n)
+{
+    if (sb->len + n < sb->cap) {
+        __builtin_memcpy(sb->p + sb->len, p, n);
+        sb->len += n;
+        sb->p[sb->len] = '\0';
+        return;
+    }
+    sb_put_slow(sb, p, n);
+}
+
+static inline void sb_putc(struct strbuf *sb, char c)
+{
+    if (sb->len + 1 < sb->cap) {
+        sb->p[sb->len++] = c;
+        sb->p[sb->len] = '\0';
+        return;
+    }
+    sb_put_slow(sb, &c, 1);
+}
+
+/* A string literal, its length known at compile time. */
+#define SB_LIT(sb, lit) sb_put((sb), (lit), sizeof(lit) - 1)
 void sb_u64(struct strbuf *sb, uint64_t v);
 void sb_i64(struct strbuf *sb, int64_t v);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

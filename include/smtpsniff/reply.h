@@ -24,6 +24,9 @@ struct reply_entry {
 };
 
 const struct reply_entry *reply_lookup(int code);   /* never NULL */
+/* Length of the entry's one-line meaning: its first sentence (the whole `meaning` is the full
+ * text that `explain` prints). */
+size_t reply_meaning_line_len(const struct reply_entry *e);
 const char *reply_class_label(int code);            /* "2xx", ..., "invalid" */
 const char *reply_class_name(int code);             /* "Positive Completion", ... */
 const char *reply_category_name(int code);          /* second digit, RFC 5321 4.2.1: "Syntax", ... */
