@@ -295,10 +295,11 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     str_or_null(sb, s->helo);
     KEY(sb, "extensions");
     sb_putc(sb, '[');
-    for (unsigned i = 0; i < s->nextensions; i++) {
+    const char *e = s->extensions;
+    for (unsigned i = 0; i < s->nextensions; i++, e += strlen(e) + 1) {
         if (i)
             sb_putc(sb, ',');
-        sb_json_cstr(sb, s->extension[i]);
+        sb_json_cstr(sb, e);
     }
     sb_putc(sb, ']');
     KEY(sb, "auth");

@@ -43,7 +43,8 @@ static void put_charset(struct strbuf *out, const uint8_t *p, size_t n, bool lat
     }
 }
 
-/* Decode "=?charset?enc?text?=" at p (n bytes). Returns bytes consumed, 0 if not a word. */
+/* Decode "=?charset?enc?text?=" at p (n bytes) into out (NULL: only tell whether one is there).
+ * Returns bytes consumed, 0 if not a word. */
 static size_t rfc2047_word(const uint8_t *p, size_t n, struct strbuf *out)
 {
     if (n < 8 || p[0] != '=' || p[1] != '?')
@@ -60,6 +61,8 @@ static size_t rfc2047_word(const uint8_t *p, size_t n, struct strbuf *out)
         }
     if (end == NULL || (enc != 'b' && enc != 'q'))
         return 0;
+    if (out == NULL)
+        return (size_t)(end + 2 - p);
     size_t cslen = (size_t)(q1 - cs);
     bool latin1 = (cslen == 10 && strncasecmp((const char *)cs, "iso-8859-1", 10) == 0) ||
                   (cslen == 12 && strncasecmp((const char *)cs, "windows-1252", 12) == 0);
@@ -87,8 +90,8 @@ static size_t rfc2047_word(const uint8_t *p, size_t n, struct strbuf *out)
 /* RFC 2047 6.2: whitespace between adjacent encoded words is dropped. */
 static void rfc2047_decode(const uint8_t *p, size_t n, char *dst, size_t dsz)
 {
-    struct strbuf out;
-    sb_init(&out, SMTP_MAX_HEADER_VALUE);
+    char buf[SMTP_MAX_HEADER_VALUE + 1]; /* fixed storage: never grows, never allocates */
+    struct strbuf out = {.p = buf, .cap = sizeof(buf), .max = sizeof(buf) - 1};
     size_t i = 0;
     bool last_was_word = false;
     while (i < n) {
@@ -101,19 +104,15 @@ static void rfc2047_decode(const uint8_t *p, size_t n, char *dst, size_t dsz)
         size_t ws = i;
         while (ws < n && (p[ws] == ' ' || p[ws] == '\t'))
             ws++;
-        if (last_was_word && ws > i && ws < n && rfc2047_word(p + ws, n - ws, &out) == 0) {
-            sb_put(&out, p + i, ws - i);
-            i = ws;
-        } else if (last_was_word && ws > i) {
-            i = ws; /* next loop decodes the word that follows */
+        if (last_was_word && ws > i && ws < n && rfc2047_word(p + ws, n - ws, NULL)) {
+            i = ws; /* whitespace between two encoded words: dropped, the next loop decodes */
             continue;
         }
         if (i < n)
             sb_putc(&out, (char)p[i++]);
         last_was_word = false;
     }
-    esc_to_cstr(dst, dsz, (const uint8_t *)(out.p ? out.p : ""), out.len);
-    sb_free(&out);
+    esc_to_cstr(dst, dsz, (const uint8_t *)out.p, out.len);
 }
 
 /* --- headers ------------------------------------------------------------------------------- */

@@ -99,9 +99,15 @@ static void ehlo_extensions(struct smtp_session *s, const struct smtp_reply *r)
 {
     s->info.nextensions = 0;
     s->pipelining = s->chunking = s->smtputf8 = s->starttls_offered = false;
+    size_t used = 0;
     for (unsigned i = 1; i < r->nlines && s->info.nextensions < SMTP_MAX_EXTENSIONS; i++) {
-        char *e = s->info.extension[s->info.nextensions++];
-        esc_to_cstr(e, SMTP_MAX_EXTENSION_LEN, r->line[i].p, r->line[i].len);
+        char *e = s->info.extensions + used;
+        size_t room = sizeof(s->info.extensions) - used;
+        if (room < 2)
+            break;
+        esc_to_cstr(e, room, r->line[i].p, r->line[i].len);
+        used += strlen(e) + 1;
+        s->info.nextensions++;
         size_t kl = strcspn(e, " =");
         if (kl == 10 && strncasecmp(e, "PIPELINING", 10) == 0)
             s->pipelining = true;

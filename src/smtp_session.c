@@ -247,7 +247,9 @@ static void reply_complete(struct smtp_session *s, const struct timeval *ts)
 
 static void reply_begin(struct smtp_session *s, int code)
 {
-    memset(&s->reply, 0, sizeof(s->reply));
+    /* Reset what a reply reads; the line spans are set as lines arrive. */
+    s->reply.nlines = s->reply.lines_dropped = 0;
+    s->reply.enhanced[0] = s->reply.challenge[0] = '\0';
     sb_reset(&s->reply_text);
     s->reply.code = code;
     s->reply_open = true;

@@ -62,12 +62,22 @@ void sb_puts(struct strbuf *sb, const char *s)
 
 void sb_u64(struct strbuf *sb, uint64_t v)
 {
+    if (v < 10) { /* codes' digits, counts, small ids: the common case */
+        sb_putc(sb, (char)('0' + v));
+        return;
+    }
     char tmp[24];
     size_t i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) { /* two digits per division */
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        tmp[--i] = (char)('0' + r % 10);
+        tmp[--i] = (char)('0' + r / 10);
+    }
+    if (v >= 10)
+        tmp[--i] = (char)('0' + v % 10), v /= 10;
+    if (v || i == sizeof(tmp))
+        tmp[--i] = (char)('0' + v);
     sb_put(sb, tmp + i, sizeof(tmp) - i);
 }
 
@@ -269,6 +279,18 @@ void esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n)
         return;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
+        size_t run = i; /* printable ASCII: copy in one go */
+        while (run < n && p[run] >= 0x20 && p[run] < 0x7F)
+            run++;
+        if (run > i) {
+            size_t k = run - i < size - 1 - o ? run - i : size - 1 - o;
+            memcpy(dst + o, p + i, k);
+            o += k;
+            i += k;
+            if (o == size - 1)
+                break;
+            continue;
+        }
         uint8_t c = p[i];
         size_t u = c >= 0x80 ? utf8_seq_len(p + i, n - i) : 0;
         if (u == 2 && c == 0xC2 && p[i + 1] < 0xA0)

@@ -376,3 +376,16 @@ Test(core, long_text_lines_in_content)
     cr_assert(has_line(t, want), "want %s\n%s", want, t);
     free(t);
 }
+
+Test(core, rfc2047_subject_words)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nDATA\r\n"),
+        S("250 ok\r\n250 ok\r\n354 go\r\n"),
+        C("Subject: =?UTF-8?Q?caf=C3=A9?= =?ISO-8859-1?B?IOl06Q==?=\r\n  and more =?utf-8?q?x_y?= z\r\n\r\nb\r\n.\r\n"),
+        S("250 queued\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 7, 0);
+    cr_assert(strstr(t, "subj=caf\xc3\xa9 \xc3\xa9t\xc3\xa9  and more x y z"), "%s", t);
+    free(t);
+}

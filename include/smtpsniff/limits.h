@@ -26,9 +26,9 @@
 /* ESMTP parameters kept per MAIL and per RCPT (RFC 5321 4.1.2), and bytes per value. */
 #define SMTP_MAX_PARAMS 6
 #define SMTP_MAX_PARAM_VALUE 96
-/* EHLO extensions kept per session. */
+/* EHLO extensions kept per session, packed in one buffer of this many bytes. */
 #define SMTP_MAX_EXTENSIONS 48
-#define SMTP_MAX_EXTENSION_LEN 128
+#define SMTP_MAX_EXTENSION_BYTES 1024
 /* HELO/EHLO argument, addresses, AUTH user, SNI. */
 #define SMTP_MAX_NAME 256
 /* Message header capture: header block bytes examined, and bytes kept per header value. */

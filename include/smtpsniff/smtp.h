@@ -151,8 +151,8 @@ struct smtp_session_info {
     enum smtp_tls tls;
     char helo[SMTP_MAX_NAME];
     char sni[SMTP_MAX_NAME];
-    unsigned nextensions;
-    char extension[SMTP_MAX_EXTENSIONS][SMTP_MAX_EXTENSION_LEN];
+    unsigned nextensions; /* EHLO keywords with parameters, NUL-separated in `extensions` */
+    char extensions[SMTP_MAX_EXTENSION_BYTES];
     bool auth_seen;
     struct smtp_auth_info auth;
     uint64_t bytes[2]; /* by enum smtp_dir */
