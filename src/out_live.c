@@ -105,9 +105,9 @@ static void live_held_emit(struct out_live *L, struct live_held *h)
 {
     sb_put(&L->out, h->sb.p, h->sb.len);
     if (h->dropped) {
-        sb_puts(&L->out, "    (");
+        SB_LIT(&L->out, "    (");
         sb_u64(&L->out, h->dropped);
-        sb_puts(&L->out, " lines of this session not kept)\n");
+        SB_LIT(&L->out, " lines of this session not kept)\n");
     }
 }
 
@@ -159,7 +159,7 @@ static const char *live_class_color(int code)
 static void live_stamp(struct out_live *L, const struct timeval *ts, uint64_t id)
 {
     sink_put_clock(&L->grp, ts);
-    sb_puts(&L->grp, " #");
+    SB_LIT(&L->grp, " #");
     sb_u64(&L->grp, id);
 }
 
@@ -241,9 +241,9 @@ static void live_put_field(struct out_live *L, const uint8_t *p, size_t n)
     L->grp.len = at;
     size_t shown = live_fit(L, p, n, width);
     sb_put(&L->grp, L->field.p, L->field.len);
-    sb_puts(&L->grp, "... (+");
+    SB_LIT(&L->grp, "... (+");
     sb_u64(&L->grp, n - shown);
-    sb_puts(&L->grp, " bytes)");
+    SB_LIT(&L->grp, " bytes)");
 }
 
 /* ---- records ---- */
@@ -256,14 +256,14 @@ static void live_session_start(void *ctx, const struct smtp_session_info *s)
         return;
     live_prefix(L, &s->start, s->id, "++");
     sink_put_endpoint(&L->grp, &s->client);
-    sb_puts(&L->grp, " -> ");
+    SB_LIT(&L->grp, " -> ");
     sink_put_endpoint(&L->grp, &s->server);
-    sb_puts(&L->grp, " (");
+    SB_LIT(&L->grp, " (");
     size_t at = L->grp.len;
     sb_time_rfc3339(&L->grp, &s->start);
     if (L->grp.len >= at + 10)
         L->grp.len = at + 10; /* the date part */
-    sb_puts(&L->grp, ")\n");
+    SB_LIT(&L->grp, ")\n");
     live_emit(L, s, false);
 }
 
@@ -276,7 +276,7 @@ static void live_verb(struct out_live *L, const struct smtp_command *c)
     else if (name && name[0])
         sb_puts(&L->grp, name);
     else
-        sb_puts(&L->grp, "?");
+        SB_LIT(&L->grp, "?");
 }
 
 static void live_command(struct out_live *L, const struct smtp_session_info *s, const struct smtp_command *c)
@@ -285,7 +285,7 @@ static void live_command(struct out_live *L, const struct smtp_session_info *s, 
     live_prefix(L, &c->ts, s->id, "C:");
     live_verb(L, c);
     if (c->arg_redacted) {
-        sb_puts(&L->grp, " [redacted]");
+        SB_LIT(&L->grp, " [redacted]");
     } else if (c->arg.len) {
         sb_putc(&L->grp, ' ');
         live_put_field(L, c->arg.p, c->arg.len);
@@ -305,14 +305,14 @@ static void live_reply_text(struct out_live *L, const struct smtp_reply *r, unsi
 
 static void live_reply_note(struct out_live *L, enum smtp_verb verb, int code, const char *challenge)
 {
-    sb_puts(&L->grp, "  [");
+    SB_LIT(&L->grp, "  [");
     sb_puts(&L->grp, reply_class_label(code));
     sb_putc(&L->grp, ' ');
     sb_puts(&L->grp, reply_class_name(code));
-    sb_puts(&L->grp, ": ");
+    SB_LIT(&L->grp, ": ");
     sb_puts(&L->grp, sink_reply_meaning(verb, code));
     if (challenge[0]) {
-        sb_puts(&L->grp, ": \"");
+        SB_LIT(&L->grp, ": \"");
         sink_put_name(&L->grp, challenge, SMTP_MAX_NAME);
         sb_putc(&L->grp, '"');
     }
@@ -344,7 +344,7 @@ static void live_reply(struct out_live *L, const struct smtp_session_info *s, en
     if (r->lines_dropped) {
         live_pad(L, indent);
         live_num(L, "(+", r->lines_dropped);
-        sb_puts(&L->grp, " lines not kept)\n");
+        SB_LIT(&L->grp, " lines not kept)\n");
     }
 }
 
@@ -372,9 +372,13 @@ static void live_rcpt_counts(struct out_live *L, const struct smtp_transaction *
         else
             bad++;
     }
-    sb_printf(&L->grp, ", rcpt %u accepted / %u rejected", ok, bad);
+    SB_LIT(&L->grp, ", rcpt ");
+    sb_u64(&L->grp, ok);
+    SB_LIT(&L->grp, " accepted / ");
+    sb_u64(&L->grp, bad);
+    SB_LIT(&L->grp, " rejected");
     if (none)
-        sb_printf(&L->grp, " / %u unanswered", none);
+        live_num(L, " / ", none), SB_LIT(&L->grp, " unanswered");
     if (t->rcpts_dropped)
         sb_printf(&L->grp, " (+%u not kept)", t->rcpts_dropped);
 }
@@ -392,20 +396,22 @@ static void live_transaction(void *ctx, const struct smtp_session_info *s, const
     const char *color = live_txn_color(t->status);
     live_prefix(L, &t->ts, s->id, "==");
     live_color(L, color);
-    sb_printf(&L->grp, "mail %u %s", t->depth, smtp_txn_status_name(t->status));
+    live_num(L, "mail ", t->depth);
+    sb_putc(&L->grp, ' ');
+    sb_puts(&L->grp, smtp_txn_status_name(t->status));
     if (t->status == SMTP_TXN_REJECTED)
-        sb_printf(&L->grp, " at %s", smtp_verb_name(t->rejected_at));
+        SB_LIT(&L->grp, " at "), sb_puts(&L->grp, smtp_verb_name(t->rejected_at));
     live_uncolor(L, color);
-    sb_puts(&L->grp, ": from ");
+    SB_LIT(&L->grp, ": from ");
     if (t->mail_from[0])
         sink_put_name(&L->grp, t->mail_from, sizeof(t->mail_from));
     else
         sb_puts(&L->grp, t->have_mail_from ? "<>" : "-");
     live_rcpt_counts(L, t);
     if (t->have_message)
-        sb_printf(&L->grp, ", %llu bytes", (unsigned long long)t->message.size);
+        live_num(L, ", ", t->message.size), SB_LIT(&L->grp, " bytes");
     if (t->have_data_reply)
-        sb_printf(&L->grp, ", data %d", t->data_reply.code);
+        live_num(L, ", data ", (uint64_t)t->data_reply.code);
     sb_putc(&L->grp, '\n');
     live_emit(L, s, t->status == SMTP_TXN_REJECTED);
 }
@@ -419,9 +425,9 @@ static void live_notice(void *ctx, const struct smtp_session_info *s, const stru
     live_prefix(L, &n->ts, s->id, "!!");
     live_color(L, LIVE_NOTICE_COLOR);
     sb_puts(&L->grp, smtp_notice_name(n->id));
-    sb_puts(&L->grp, " (");
+    SB_LIT(&L->grp, " (");
     sb_puts(&L->grp, smtp_severity_name(smtp_notice_severity(n->id)));
-    sb_puts(&L->grp, "): ");
+    SB_LIT(&L->grp, "): ");
     sink_put_name(&L->grp, n->detail, sizeof(n->detail));
     live_uncolor(L, LIVE_NOTICE_COLOR);
     sb_putc(&L->grp, '\n');
@@ -458,20 +464,20 @@ static void live_quiet_line(struct out_live *L, const struct smtp_session_info *
     live_stamp(L, &s->start, s->id);
     sb_putc(&L->grp, ' ');
     sink_put_endpoint(&L->grp, &s->client);
-    sb_puts(&L->grp, " -> ");
+    SB_LIT(&L->grp, " -> ");
     sink_put_endpoint(&L->grp, &s->server);
-    sb_puts(&L->grp, " helo=");
+    SB_LIT(&L->grp, " helo=");
     if (s->helo[0])
         sink_put_name(&L->grp, s->helo, sizeof(s->helo));
     else
         sb_putc(&L->grp, '-');
-    sb_puts(&L->grp, " tls=");
+    SB_LIT(&L->grp, " tls=");
     sb_puts(&L->grp, smtp_tls_name(s->tls));
     sb_putc(&L->grp, ' ');
     live_class_counts(L, s, " ");
     live_num(L, " mails=", s->transactions);
     live_num(L, " notices=", (uint64_t)s->notices + s->notices_dropped);
-    sb_puts(&L->grp, " end=");
+    SB_LIT(&L->grp, " end=");
     sb_puts(&L->grp, smtp_end_reason_name(s->end_reason));
     sb_putc(&L->grp, ' ');
     sink_put_duration(&L->grp, &s->start, live_end_time(L, s));
@@ -482,18 +488,18 @@ static void live_quiet_line(struct out_live *L, const struct smtp_session_info *
 static void live_end_line(struct out_live *L, const struct smtp_session_info *s)
 {
     live_prefix(L, live_end_time(L, s), s->id, "--");
-    sb_puts(&L->grp, "end ");
+    SB_LIT(&L->grp, "end ");
     sb_puts(&L->grp, smtp_end_reason_name(s->end_reason));
-    sb_puts(&L->grp, ", tls ");
+    SB_LIT(&L->grp, ", tls ");
     sb_puts(&L->grp, smtp_tls_name(s->tls));
     live_num(L, ", ", s->commands);
-    sb_puts(&L->grp, " commands, replies ");
+    SB_LIT(&L->grp, " commands, replies ");
     live_class_counts(L, s, " ");
     live_num(L, ", mails ", s->transactions);
     live_num(L, ", notices ", (uint64_t)s->notices + s->notices_dropped);
     live_num(L, ", bytes c:", s->bytes[SMTP_DIR_CLIENT]);
     live_num(L, " s:", s->bytes[SMTP_DIR_SERVER]);
-    sb_puts(&L->grp, ", ");
+    SB_LIT(&L->grp, ", ");
     sink_put_duration(&L->grp, &s->start, live_end_time(L, s));
     sb_putc(&L->grp, '\n');
 }
