@@ -187,8 +187,12 @@ static size_t decode_ipv6(struct capture *c, const uint8_t *p, size_t n, const u
         return 0;
     }
     size_t tcp_len = end - off;
+    if (20 + tcp_len > 65535 || 20 + tcp_len > scratch_len) {
+        c->cnt.truncated++; /* does not fit an IPv4 total length */
+        return 0;
+    }
     uint32_t sa = ip6map_get(p + 8), da = ip6map_get(p + 24);
-    if (sa == 0 || da == 0 || 20 + tcp_len > scratch_len) {
+    if (sa == 0 || da == 0) {
         c->cnt.ip6_unmapped++;
         return 0;
     }

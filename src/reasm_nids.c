@@ -113,8 +113,9 @@ static struct rstream *stream_begin(struct tcp_stream *a)
     return r;
 }
 
-/* Bytes that never arrived: segments queued behind a hole. libnids never skips a hole, so that
- * direction is stalled for good; say so once, as soon as it is seen. */
+/* Bytes that never arrived: segments still queued behind a hole when the stream ends. libnids
+ * never skips a hole. Not checked while data flows: segments merely reordered sit in the same
+ * queue until the missing one arrives, and calling that a gap would be wrong. */
 static void stream_gaps(struct rstream *r, struct tcp_stream *a)
 {
     if (a->server.list && !r->gap[SMTP_DIR_CLIENT]) { /* server half holds what the client sent */
@@ -141,19 +142,19 @@ static void deliver(struct rstream *r, struct half_stream *h, enum smtp_dir dir)
 
 static void on_tcp(struct tcp_stream *a, void **param)
 {
-    struct rstream *r = *param;
-    switch (a->nids_state) {
-    case NIDS_JUST_EST:
+    if (a->nids_state == NIDS_JUST_EST) { /* *param is not initialised yet */
         if (!is_server_port(a->addr.dest))
             return; /* not towards an SMTP port: do not collect */
         a->client.collect++;
         a->server.collect++;
         *param = stream_begin(a);
         return;
+    }
+    struct rstream *r = *param;
+    switch (a->nids_state) {
     case NIDS_DATA:
         if (r == NULL)
             return;
-        stream_gaps(r, a);
         deliver(r, &a->server, SMTP_DIR_CLIENT);
         deliver(r, &a->client, SMTP_DIR_SERVER);
         return;

@@ -74,8 +74,10 @@ static void sasl_message(struct smtp_session *s, const uint8_t *d, size_t n)
             set_user(s, u, z2 ? (size_t)(z2 - u) : 0);
         }
     } else if (strcmp(m, "LOGIN") == 0) {
-        if (s->auth_login_user_next)
+        if (s->auth_login_user_next) { /* once: the line after it is the password */
             set_user(s, d, n);
+            s->auth_login_user_next = false;
+        }
     } else if (strcmp(m, "CRAM-MD5") == 0) { /* RFC 2195: "user digest" */
         const uint8_t *sp = memchr(d, ' ', n);
         set_user(s, d, sp ? (size_t)(sp - d) : 0);
@@ -126,9 +128,13 @@ void smtp_auth_command(struct smtp_session *s, struct smtp_pending *pc)
         redact(s, pc, 0);
         return;
     }
-    /* AUTH mechanism [initial-response] */
-    const uint8_t *sp = memchr(a, ' ', n);
-    size_t ml = sp ? (size_t)(sp - a) : n;
+    /* AUTH mechanism [initial-response]; the mechanism is 1*20(ALPHA/DIGIT/"-"/"_") (RFC 4422 3.1),
+     * and anything after it may be a credential. */
+    size_t ml = 0;
+    while (ml < n && ((a[ml] >= 'A' && a[ml] <= 'Z') || (a[ml] >= 'a' && a[ml] <= 'z') ||
+                      (a[ml] >= '0' && a[ml] <= '9') || a[ml] == '-' || a[ml] == '_'))
+        ml++;
+    const uint8_t *sp = ml < n ? a + ml : NULL;
     struct smtp_auth_info *ai = &s->info.auth;
     memset(ai, 0, sizeof(*ai));
     s->info.auth_seen = true;
@@ -140,13 +146,15 @@ void smtp_auth_command(struct smtp_session *s, struct smtp_pending *pc)
     if (sp && n > ml + 1) {
         const uint8_t *ir = sp + 1;
         size_t irl = n - ml - 1;
+        /* RFC 4954 4: AUTH mechanism SP initial-response */
         /* LOGIN has no RFC; clients that send an initial response send the username. */
         s->auth_login_user_next = strcmp(ai->mechanism, "LOGIN") == 0;
         if (!(irl == 1 && ir[0] == '=')) /* "=" is an empty initial response */
             sasl_decode(s, ir, irl);
         s->auth_login_user_next = false;
-        redact(s, pc, ml);
     }
+    if (sp)
+        redact(s, pc, ml);
 }
 
 /* Decode a 334 challenge for the record, before the exchange is emitted. */
@@ -158,7 +166,7 @@ void smtp_auth_decode_challenge(struct smtp_reply *r)
 }
 
 /* The server's answer to AUTH or to a SASL line. */
-void smtp_auth_challenge(struct smtp_session *s, const struct smtp_reply *r)
+void smtp_auth_challenge(struct smtp_session *s, enum smtp_verb verb, const struct smtp_reply *r)
 {
     if (r->code == 334) {
         /* RFC 4954 4: 334 carries a base64 challenge; client lines are SASL until it ends. */
@@ -168,8 +176,11 @@ void smtp_auth_challenge(struct smtp_session *s, const struct smtp_reply *r)
         s->auth_login_user_next = cn >= 8 && strncasecmp((const char *)ch, "username", 8) == 0;
         return;
     }
+    bool was_in_exchange = s->in_auth || verb == SMTP_VERB_AUTH;
     s->in_auth = false;
     s->auth_login_user_next = false;
+    if (!was_in_exchange)
+        return; /* a line read as SASL only to keep it redacted: not part of the exchange */
     s->info.auth.result = r->code;
     if (r->code >= 400)
         smtp_notice(s, SMTP_NOTICE_AUTH_FAILURE, SMTP_DIR_SERVER, &r->ts, "AUTH %s%s%s refused with %d",

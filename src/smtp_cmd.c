@@ -135,19 +135,19 @@ static bool bdat_parse(const uint8_t *p, size_t n, uint64_t *size, bool *last)
     return false;
 }
 
-static void line_notices(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts)
+static void line_notices(struct smtp_session *s, const struct smtp_line *l, bool sasl, const struct timeval *ts)
 {
     if (l->dropped)
         smtp_notice(s, SMTP_NOTICE_LINE_TRUNCATED, SMTP_DIR_CLIENT, ts, "command line of %zu bytes cut at %d",
                     l->wire_len, SMTP_MAX_LINE);
-    else if (l->len + 2 > SMTP_RFC_CMD_LINE && !s->in_auth)
+    else if (l->len + 2 > SMTP_RFC_CMD_LINE && !sasl)
         smtp_notice(s, SMTP_NOTICE_LINE_TOO_LONG, SMTP_DIR_CLIENT, ts,
                     "command line of %zu bytes (RFC 5321 4.5.3.1.4: 512)", l->len + 2);
     if (!l->crlf && !l->dropped && l->wire_len > l->len)
         smtp_notice(s, SMTP_NOTICE_BARE_LF_CR_IN_COMMAND, SMTP_DIR_CLIENT, ts, "command line ended by a bare LF");
     else if (memchr(l->p, '\r', l->len))
         smtp_notice(s, SMTP_NOTICE_BARE_LF_CR_IN_COMMAND, SMTP_DIR_CLIENT, ts, "bare CR inside a command line");
-    if (!s->smtputf8 && !s->eightbit_noticed) {
+    if (!s->smtputf8 && !s->eightbit_noticed && !sasl) {
         for (size_t i = 0; i < l->len; i++) {
             if (l->p[i] & 0x80) {
                 s->eightbit_noticed = true;
@@ -181,7 +181,11 @@ static void start_bdat(struct smtp_session *s, struct smtp_pending *pc, const ui
 
 void smtp_client_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts)
 {
-    line_notices(s, l, ts);
+    /* RFC 4954 4: inside AUTH, client lines are SASL responses, not commands. A line sent while
+     * an AUTH or SASL line is still unanswered is read as SASL too: it may be a credential sent
+     * ahead of the 334, and redacting too much is the safe mistake. */
+    bool sasl = s->in_auth || s->auth_unanswered;
+    line_notices(s, l, sasl, ts);
     if (s->quit_sent && !s->quit_noticed) {
         s->quit_noticed = true;
         smtp_notice(s, SMTP_NOTICE_COMMAND_AFTER_QUIT, SMTP_DIR_CLIENT, ts, "client line after QUIT");
@@ -190,8 +194,7 @@ void smtp_client_line(struct smtp_session *s, const struct smtp_line *l, const s
         smtp_notice(s, SMTP_NOTICE_STARTTLS_INJECTION, SMTP_DIR_CLIENT, ts,
                     "client line sent after STARTTLS before the server's reply");
     s->info.commands++;
-    if (s->in_auth) {
-        /* RFC 4954 4: inside AUTH, client lines are SASL responses, not commands. */
+    if (sasl) {
         smtp_pending_push(s, SMTP_VERB_SASL, "SASL", 4, l->p, l->len, ts);
         return;
     }

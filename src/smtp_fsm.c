@@ -279,8 +279,10 @@ void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
         s->quit_sent = true;
     else if (id == SMTP_VERB_STARTTLS)
         s->starttls_sent = true;
-    else if (id == SMTP_VERB_AUTH || id == SMTP_VERB_SASL)
+    else if (id == SMTP_VERB_AUTH || id == SMTP_VERB_SASL) {
+        s->auth_unanswered++;
         smtp_auth_command(s, pc);
+    }
 }
 
 void smtp_fsm_reply(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r)
@@ -301,7 +303,7 @@ void smtp_fsm_reply(struct smtp_session *s, struct smtp_pending *pc, const struc
         break;
     case SMTP_VERB_STARTTLS: on_starttls(s, pc, r); break;
     case SMTP_VERB_AUTH:
-    case SMTP_VERB_SASL: smtp_auth_challenge(s, r); break;
+    case SMTP_VERB_SASL: smtp_auth_challenge(s, c->id, r); break;
     default: break;
     }
 }

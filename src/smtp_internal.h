@@ -58,6 +58,7 @@ struct smtp_session {
     bool quit_sent, quit_noticed, starttls_sent, in_auth, auth_login_user_next, data_refused;
     bool pipelining_noticed, eightbit_noticed;
     bool gap[2];          /* bytes of that direction are missing: pairing is best effort */
+    unsigned auth_unanswered; /* AUTH or SASL lines waiting for a reply: what follows is SASL */
     unsigned notice_count[SMTP_NOTICE_COUNT];
 
     struct smtp_transaction *txn; /* open transaction, or NULL */
@@ -94,7 +95,7 @@ void smtp_body_end(struct smtp_session *s);
 
 /* smtp_auth.c */
 void smtp_auth_command(struct smtp_session *s, struct smtp_pending *pc);
-void smtp_auth_challenge(struct smtp_session *s, const struct smtp_reply *r);
+void smtp_auth_challenge(struct smtp_session *s, enum smtp_verb verb, const struct smtp_reply *r);
 void smtp_auth_decode_challenge(struct smtp_reply *r);
 size_t smtp_base64_decode(const uint8_t *in, size_t n, uint8_t *out, size_t outsz);
 

@@ -76,6 +76,13 @@ static struct smtp_pending *pending_at(struct smtp_session *s, unsigned i)
     return &s->q[(s->q_head + i) % s->q_cap];
 }
 
+/* Bookkeeping when a pending line leaves the queue (answered, dropped or flushed). */
+static void pending_left(struct smtp_session *s, const struct smtp_pending *pc)
+{
+    if ((pc->cmd.id == SMTP_VERB_AUTH || pc->cmd.id == SMTP_VERB_SASL) && s->auth_unanswered)
+        s->auth_unanswered--;
+}
+
 static void pending_release(struct smtp_pending *pc)
 {
     free(pc->heap_arg);
@@ -88,6 +95,7 @@ static void pending_drop_oldest(struct smtp_session *s, const struct timeval *ts
     smtp_notice(s, SMTP_NOTICE_PENDING_OVERFLOW, SMTP_DIR_CLIENT, ts,
                 "more than %d client lines without a reply; dropped %s", SMTP_MAX_PENDING,
                 old->cmd.verb_len ? old->cmd.verb : "(greeting)");
+    pending_left(s, old);
     pending_release(old);
     s->q_head = (s->q_head + 1) % s->q_cap;
     s->q_len--;
@@ -234,6 +242,7 @@ static void reply_complete(struct smtp_session *s, const struct timeval *ts)
         memset(pc, 0, sizeof(*pc));
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_len--;
+        pending_left(s, &cur);
         if (r->code == 334 && (cur.cmd.id == SMTP_VERB_AUTH || cur.cmd.id == SMTP_VERB_SASL))
             smtp_auth_decode_challenge(r);
         emit_exchange(s, &cur, r);
@@ -385,9 +394,11 @@ static void flush_partial_lines(struct smtp_session *s, const struct timeval *ts
     struct smtp_line l;
     if (s->cmode == SMTP_MODE_COMMAND && smtp_line_partial(&s->framer[SMTP_DIR_CLIENT], &l)) {
         char shown[64];
-        esc_to_cstr(shown, sizeof(shown), l.p, l.len < 40 ? l.len : 40);
+        /* Never quote what may be a credential: a SASL line or an AUTH initial response. */
+        bool secret = s->in_auth || s->auth_unanswered || smtp_verb_lookup(l.p, l.len < 4 ? l.len : 4) == SMTP_VERB_AUTH;
+        esc_to_cstr(shown, sizeof(shown), l.p, secret ? 0 : (l.len < 40 ? l.len : 40));
         smtp_notice(s, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_CLIENT, ts, "stream ended inside a command line \"%s\"",
-                    shown);
+                    secret ? "[redacted]" : shown);
         smtp_client_line(s, &l, ts);
     }
     if (!s->server_tls && smtp_line_partial(&s->framer[SMTP_DIR_SERVER], &l))

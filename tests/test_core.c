@@ -389,3 +389,46 @@ Test(core, rfc2047_subject_words)
     cr_assert(strstr(t, "subj=caf\xc3\xa9 \xc3\xa9t\xc3\xa9  and more x y z"), "%s", t);
     free(t);
 }
+
+Test(core, auth_lines_ahead_of_334_stay_redacted)
+{
+    /* The credential is sent with AUTH, before the server's 334: it must not become a "verb". */
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250-mx\r\n250 AUTH PLAIN LOGIN\r\n"),
+        C("AUTH PLAIN\r\nAG1hbGxvcnkAaHVudGVyMi1zZWNyZXQ=\r\n"), S("334 \r\n235 2.7.0 ok\r\n"),
+        C("MAIL FROM:<a@b>\r\n"), S("250 ok\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 7, 0);
+    cr_assert(strstr(t, "AG1hbGxv") == NULL && strstr(t, "AG1HBGXV") == NULL, "%s", t);
+    cr_assert(has_line(t, "X SASL [redacted] -> 235"), "%s", t);
+    cr_assert(has_line(t, "X MAIL FROM:<a@b> -> 250"), "MAIL is a command again\n%s", t);
+    cr_assert(strstr(t, "auth=PLAIN/mallory/235"), "%s", t);
+    free(t);
+}
+
+Test(core, auth_login_pipelined_password_is_not_the_user)
+{
+    /* base64: alice / s3cret-pw */
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250-mx\r\n250 AUTH LOGIN\r\n"), C("AUTH LOGIN\r\n"),
+        S("334 VXNlcm5hbWU6\r\n"), C("YWxpY2U=\r\nczNjcmV0LXB3\r\n"),
+        S("334 UGFzc3dvcmQ6\r\n535 5.7.8 failed\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 7, 0);
+    cr_assert(strstr(t, "auth=LOGIN/alice/535"), "%s", t);
+    cr_assert(strstr(t, "s3cret") == NULL && strstr(t, "czNjcmV0") == NULL, "%s", t);
+    free(t);
+}
+
+Test(core, auth_mechanism_ends_at_first_odd_byte_and_cut_lines_are_not_quoted)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250-mx\r\n250 AUTH PLAIN\r\n"),
+        C("AUTH PLAIN\tAG1hbGxvcnkAaHVudGVyMi1zZWNyZXQ=\r\n"), S("235 ok\r\n"), C("AUTH PLAIN AG1hbGxvcnkAaHVu"),
+    };
+    char *t = dialogue_run_all_splits(d, 6, 0);
+    cr_assert(strstr(t, "AG1hbGxv") == NULL, "%s", t);
+    cr_assert(has_line(t, "X AUTH PLAIN [redacted] -> 235"), "%s", t);
+    cr_assert(has_line(t, "N session-cut"), "%s", t);
+    free(t);
+}
