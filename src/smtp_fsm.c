@@ -271,6 +271,8 @@ void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
     }
     if (id != SMTP_VERB_UNKNOWN)
         s->data_refused = false;
+    if (id == SMTP_VERB_DATA)
+        s->data_unanswered++;
     if (id == SMTP_VERB_MAIL)
         on_mail_sent(s, pc);
     else if (id == SMTP_VERB_RCPT)

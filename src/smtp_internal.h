@@ -59,6 +59,10 @@ struct smtp_session {
     bool pipelining_noticed, eightbit_noticed;
     bool gap[2];          /* bytes of that direction are missing: pairing is best effort */
     unsigned auth_unanswered; /* AUTH or SASL lines waiting for a reply: what follows is SASL */
+    unsigned data_unanswered; /* DATA lines waiting for a reply: client bytes are held */
+    struct strbuf held;       /* client bytes sent while DATA is unanswered */
+    struct timeval held_ts;
+    bool hold_overflowed;     /* stop holding until the DATA is answered */
     unsigned notice_count[SMTP_NOTICE_COUNT];
 
     struct smtp_transaction *txn; /* open transaction, or NULL */

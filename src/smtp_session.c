@@ -27,6 +27,7 @@ struct smtp_session *smtp_session_new(uint64_t id, const struct smtp_endpoint *c
     sb_init(&s->reply_text, SMTP_MAX_REPLY_TEXT);
     sb_init(&s->body.cur, SMTP_MAX_HEADER_VALUE);
     sb_init(&s->tls_hello, SMTP_MAX_CLIENT_HELLO);
+    sb_init(&s->held, SMTP_MAX_HELD);
     if (flags & SMTP_SESS_IMPLICIT_TLS) {
         /* RFC 8314 3.3: port 465 is TLS from the first byte. */
         s->info.tls = SMTP_TLS_IMPLICIT;
@@ -81,6 +82,8 @@ static void pending_left(struct smtp_session *s, const struct smtp_pending *pc)
 {
     if ((pc->cmd.id == SMTP_VERB_AUTH || pc->cmd.id == SMTP_VERB_SASL) && s->auth_unanswered)
         s->auth_unanswered--;
+    if (pc->cmd.id == SMTP_VERB_DATA && s->data_unanswered && --s->data_unanswered == 0)
+        s->hold_overflowed = false;
 }
 
 static void pending_release(struct smtp_pending *pc)
@@ -216,6 +219,20 @@ static void reply_add_line(struct smtp_session *s, const uint8_t *text, size_t n
     s->reply.nlines++;
 }
 
+static void client_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts);
+
+/* The DATA the held bytes waited for is answered: read them as the server did (content after
+ * 354, commands after a refusal, RFC 5321 4.1.1.4). */
+static void release_held(struct smtp_session *s)
+{
+    if (s->data_unanswered || s->held.len == 0)
+        return;
+    struct strbuf h = s->held; /* take it: reading may hold bytes again */
+    sb_init(&s->held, SMTP_MAX_HELD);
+    client_bytes(s, (const uint8_t *)h.p, h.len, &s->held_ts);
+    sb_free(&h);
+}
+
 static void reply_complete(struct smtp_session *s, const struct timeval *ts)
 {
     struct smtp_reply *r = &s->reply;
@@ -248,6 +265,7 @@ static void reply_complete(struct smtp_session *s, const struct timeval *ts)
         emit_exchange(s, &cur, r);
         smtp_fsm_reply(s, &cur, r);
         free(cur.heap_arg);
+        release_held(s);
     } else {
         emit_exchange(s, NULL, r);
     }
@@ -314,12 +332,27 @@ static void server_bytes(struct smtp_session *s, const uint8_t *p, size_t n, con
 
 /* --- client bytes ------------------------------------------------------------------------- */
 
+/* Hold client bytes while a DATA is unanswered; false when the bound is reached. */
+static bool hold(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts)
+{
+    if (s->hold_overflowed || s->held.len + n > SMTP_MAX_HELD) {
+        s->hold_overflowed = true;
+        return false;
+    }
+    if (s->held.len == 0)
+        s->held_ts = *ts;
+    sb_put(&s->held, p, n);
+    return true;
+}
+
 static void client_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts)
 {
     struct smtp_line l;
     while (n) {
         switch (s->cmode) {
         case SMTP_MODE_COMMAND:
+            if (s->data_unanswered && hold(s, p, n, ts))
+                return;
             if (!smtp_line_next(&s->framer[SMTP_DIR_CLIENT], &p, &n, &l))
                 return;
             smtp_client_line(s, &l, ts);
@@ -409,6 +442,9 @@ void smtp_session_end(struct smtp_session *s, enum smtp_end_reason why, const st
 {
     s->info.end = *ts;
     s->info.end_reason = why;
+    if (s->held.len)
+        smtp_notice(s, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_CLIENT, ts,
+                    "%zu client bytes sent after DATA were never answered; not read", s->held.len);
     flush_partial_lines(s, ts);
     if (s->cmode == SMTP_MODE_DATA || s->cmode == SMTP_MODE_BDAT)
         smtp_notice(s, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_CLIENT, ts, "stream ended inside message content");
@@ -444,6 +480,7 @@ void smtp_session_free(struct smtp_session *s)
     sb_free(&s->body.cur);
     smtp_line_free(&s->body.bdat_lines);
     sb_free(&s->tls_hello);
+    sb_free(&s->held);
     if (s->txn)
         smtp_txn_free(s->txn);
     free(s);

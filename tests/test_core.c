@@ -432,3 +432,26 @@ Test(core, auth_mechanism_ends_at_first_odd_byte_and_cut_lines_are_not_quoted)
     cr_assert(has_line(t, "N session-cut"), "%s", t);
     free(t);
 }
+
+Test(core, content_sent_before_354_is_held_until_the_reply)
+{
+    static const struct step ok[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY),
+        C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nDATA\r\nSubject: early\r\n\r\nRCPT TO:<not@cmd>\r\n.\r\nQUIT\r\n"),
+        S("250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(ok, 5, 0);
+    cr_assert(has_line(t, "X .  -> 250 queued"), "%s", t);
+    cr_assert(has_line(t, "X QUIT  -> 221"), "%s", t);
+    cr_assert(has_line(t, "T 1 accepted from=a@b rcpt=x@y:250 size=37 data=250 subj=early"), "%s", t);
+    cr_assert_eq(count_lines(t, "N smuggling"), 0, "%s", t);
+    free(t);
+    static const struct step refused[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nDATA\r\nSubject: early\r\n"),
+        S("250 ok\r\n550 no\r\n554 no valid recipients\r\n"), S("500 unknown\r\n"),
+    };
+    t = dialogue_run_all_splits(refused, 6, 0);
+    cr_assert(has_line(t, "X SUBJECT: early -> 500"), "%s", t);
+    cr_assert(has_line(t, "N data-after-rejected-data"), "%s", t);
+    free(t);
+}

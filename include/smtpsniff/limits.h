@@ -35,6 +35,9 @@
 #define SMTP_MAX_HEADER_BLOCK 65536
 #define SMTP_MAX_HEADER_VALUE 998
 #define SMTP_MAX_RECEIVED 16
+/* Client bytes held while DATA waits for its reply (content sent before the 354 is read as
+ * content only if the server says 354); past this, they are read as commands at once. */
+#define SMTP_MAX_HELD 65536
 /* Notices raised per session; further ones are counted, not emitted. */
 #define SMTP_MAX_NOTICES_PER_SESSION 256
 /* TLS ClientHello bytes buffered to find the SNI on port 465. */
