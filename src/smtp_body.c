@@ -8,6 +8,7 @@
 void smtp_body_begin(struct smtp_session *s)
 {
     s->body.prev_crlf = true; /* the DATA line itself ended with CRLF */
+    s->body.smuggle_seen = false;
     s->body.in_headers = true;
     s->body.header_bytes = 0;
     s->body.cur_name[0] = '\0';
@@ -182,6 +183,9 @@ static void header_line(struct smtp_session *s, const uint8_t *p, size_t n)
     size_t nl = colon ? (size_t)(colon - p) : 0;
     if (colon == NULL || nl == 0 || nl >= sizeof(b->cur_name))
         return;
+    for (size_t i = 0; i < nl; i++) /* RFC 5322 2.2: printable US-ASCII, no colon */
+        if (p[i] < 33 || p[i] > 126)
+            return;
     memcpy(b->cur_name, p, nl);
     b->cur_name[nl] = '\0';
     size_t v = nl + 1;
@@ -210,6 +214,7 @@ static bool bare_cr_dot(const struct smtp_line *l)
 
 static void smuggling(struct smtp_session *s, const struct timeval *ts, const char *form)
 {
+    s->body.smuggle_seen = true;
     smtp_notice(s, SMTP_NOTICE_SMUGGLING_END_OF_DATA, SMTP_DIR_CLIENT, ts,
                 "%s inside message content: not an RFC 5321 end of data, but some servers end there", form);
 }

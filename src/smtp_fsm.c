@@ -144,8 +144,12 @@ static void on_hello(struct smtp_session *s, const struct smtp_pending *pc, cons
  * RFC 2920); the replies decide what they became. */
 static void on_mail_sent(struct smtp_session *s, struct smtp_pending *pc)
 {
-    if (s->txn)
-        return; /* MAIL inside a transaction: the server answers 503 (RFC 5321 4.1.4) */
+    if (s->txn) {
+        /* MAIL inside a transaction: the server answers 503 (RFC 5321 4.1.4), and that answer
+         * must not close the open transaction: this line owns none. */
+        pc->txn_serial = 0;
+        return;
+    }
     struct smtp_transaction *t = txn_new(s);
     t->have_mail_from = smtp_parse_path(pc->cmd.arg.p, pc->cmd.arg.len, "FROM:", t->mail_from,
                                         sizeof(t->mail_from), &t->mail_params);
@@ -261,13 +265,16 @@ void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
     /* RFC 2920 3.1: without PIPELINING a client waits for each reply. */
     if (s->q_len > 1 && !s->pipelining && !s->pipelining_noticed && s->greeted) {
         s->pipelining_noticed = true;
+        char verb[4 * SMTP_MAX_VERB + 1];
+        esc_to_cstr(verb, sizeof(verb), (const uint8_t *)pc->cmd.verb, pc->cmd.verb_len);
         smtp_notice(s, SMTP_NOTICE_PIPELINING_NOT_OFFERED, SMTP_DIR_CLIENT, &pc->cmd.ts,
-                    "%s sent with %u command(s) unanswered, PIPELINING not advertised", pc->cmd.verb,
-                    s->q_len - 1);
+                    "%s sent with %u command(s) unanswered, PIPELINING not advertised", verb, s->q_len - 1);
     }
     if (s->data_refused && id == SMTP_VERB_UNKNOWN) {
+        char verb[4 * SMTP_MAX_VERB + 1];
+        esc_to_cstr(verb, sizeof(verb), (const uint8_t *)pc->cmd.verb, pc->cmd.verb_len);
         smtp_notice(s, SMTP_NOTICE_DATA_AFTER_REJECTED_DATA, SMTP_DIR_CLIENT, &pc->cmd.ts,
-                    "line \"%s\" after a refused DATA looks like message content", pc->cmd.verb);
+                    "line \"%s\" after a refused DATA looks like message content", verb);
     }
     if (id != SMTP_VERB_UNKNOWN)
         s->data_refused = false;

@@ -28,6 +28,7 @@ struct smtp_pending {
 /* DATA content scanner state (smtp_body.c). */
 struct smtp_body {
     bool prev_crlf;      /* previous content line ended with CRLF (or content just began) */
+    bool smuggle_seen;   /* a bare-LF/CR dot was seen in this message's content */
     bool in_headers;     /* still in the top-level header block */
     size_t header_bytes; /* bytes of header block examined (bounded) */
     char cur_name[32];   /* header being unfolded */

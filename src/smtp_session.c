@@ -95,9 +95,11 @@ static void pending_release(struct smtp_pending *pc)
 static void pending_drop_oldest(struct smtp_session *s, const struct timeval *ts)
 {
     struct smtp_pending *old = pending_at(s, 0);
+    char verb[4 * SMTP_MAX_VERB + 1];
+    esc_to_cstr(verb, sizeof(verb), (const uint8_t *)old->cmd.verb, old->cmd.verb_len);
     smtp_notice(s, SMTP_NOTICE_PENDING_OVERFLOW, SMTP_DIR_CLIENT, ts,
                 "more than %d client lines without a reply; dropped %s", SMTP_MAX_PENDING,
-                old->cmd.verb_len ? old->cmd.verb : "(greeting)");
+                old->cmd.verb_len ? verb : "(greeting)");
     pending_left(s, old);
     pending_release(old);
     s->q_head = (s->q_head + 1) % s->q_cap;
@@ -391,11 +393,14 @@ void smtp_session_data(struct smtp_session *s, enum smtp_dir dir, const uint8_t 
     s->info.bytes[dir] += n;
     s->info.end = *ts;
     if (dir == SMTP_DIR_SERVER) {
-        /* A reply while the client is still inside DATA content: the server saw an end of data
-         * that RFC 5321 does not define (SMTP smuggling), or the content was cut. Follow it. */
+        /* A reply while the client is still inside DATA content: the server ended the message
+         * where RFC 5321 sees none. After a bare-LF/CR dot, or when it accepts (2xx), that is an
+         * end of data it takes that the RFC does not (SMTP smuggling); a 4xx/5xx may be the
+         * server giving up on the message (552 too big, 421). Either way, follow the server. */
         if (s->cmode == SMTP_MODE_DATA && !s->server_tls) {
-            smtp_notice(s, SMTP_NOTICE_SMUGGLING_END_OF_DATA, SMTP_DIR_SERVER, ts,
-                        "server replied before <CRLF>.<CRLF>: it ended the message elsewhere");
+            if (s->body.smuggle_seen || (n > 0 && p[0] == '2'))
+                smtp_notice(s, SMTP_NOTICE_SMUGGLING_END_OF_DATA, SMTP_DIR_SERVER, ts,
+                            "server replied before <CRLF>.<CRLF>: it ended the message elsewhere");
             s->cmode = SMTP_MODE_COMMAND;
             smtp_line_reset(&s->framer[SMTP_DIR_CLIENT]);
             smtp_body_end(s);

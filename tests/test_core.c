@@ -455,3 +455,28 @@ Test(core, content_sent_before_354_is_held_until_the_reply)
     cr_assert(has_line(t, "N data-after-rejected-data"), "%s", t);
     free(t);
 }
+
+Test(core, refused_second_mail_keeps_the_open_transaction)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\n"), S("250 ok\r\n"),
+        C("MAIL FROM:<other@b>\r\n"), S("503 5.5.1 Error: nested MAIL command\r\n"), C("RCPT TO:<x@y>\r\n"),
+        S("250 ok\r\n"), C("DATA\r\n"), S("354 go\r\n"), C("hi\r\n.\r\n"), S("250 queued\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert(has_line(t, "T 1 accepted from=a@b rcpt=x@y:250 size=4 data=250"), "%s", t);
+    cr_assert_eq(count_lines(t, "T "), 1, "%s", t);
+    free(t);
+}
+
+Test(core, server_giving_up_mid_data_is_not_smuggling)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nDATA\r\n"),
+        S("250 ok\r\n250 ok\r\n354 go\r\n"), C("lots of content\r\n"), S("552 5.3.4 message too big\r\n"),
+    };
+    char *t = dialogue_run(d, 7, 0, -1, 0);
+    cr_assert_eq(count_lines(t, "N smuggling"), 0, "%s", t);
+    cr_assert(has_line(t, "T 1 rejected at . from=a@b"), "%s", t);
+    free(t);
+}
