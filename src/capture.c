@@ -130,6 +130,10 @@ static size_t decode_ipv4(struct capture *c, const uint8_t *p, size_t n, const u
             return len; /* later fragments carry no ports: let libnids reassemble */
         }
     }
+    if (len < ihl + 20 && (frag & 0x2000)) {
+        *ip = p; /* a first fragment too short for the TCP header: libnids reassembles it */
+        return len;
+    }
     if (len < ihl + 20 || !port_wanted(c, rd16(p + ihl), rd16(p + ihl + 2))) {
         c->cnt.other_port++;
         return 0;
@@ -191,7 +195,10 @@ static size_t decode_ipv6(struct capture *c, const uint8_t *p, size_t n, const u
         c->cnt.truncated++; /* does not fit an IPv4 total length */
         return 0;
     }
-    uint32_t sa = ip6map_get(p + 8), da = ip6map_get(p + 24);
+    /* Only a SYN can start a stream libnids follows (no mid-stream pickup), so only a SYN adds
+     * addresses: packets of unknown streams cannot fill the table. */
+    bool syn = (p[off + 13] & 0x12) == 0x02;
+    uint32_t sa = ip6map_get(p + 8, syn), da = ip6map_get(p + 24, syn);
     if (sa == 0 || da == 0) {
         c->cnt.ip6_unmapped++;
         return 0;

@@ -23,7 +23,7 @@ static uint32_t hash16(const uint8_t a[16])
     return h;
 }
 
-uint32_t ip6map_get(const uint8_t addr[16])
+uint32_t ip6map_get(const uint8_t addr[16], bool add)
 {
     if (slots == NULL) {
         slots = calloc(IP6MAP_SLOTS, sizeof(*slots));
@@ -37,7 +37,7 @@ uint32_t ip6map_get(const uint8_t addr[16])
             return htonl(IP6MAP_BASE + slots[i] - 1);
         i = (i + 1) & (IP6MAP_SLOTS - 1);
     }
-    if (count == SMTP_MAX_V6_ADDRS)
+    if (!add || count == SMTP_MAX_V6_ADDRS)
         return 0;
     memcpy(addrs[count], addr, 16);
     slots[i] = ++count;

@@ -6,8 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Placeholder (network byte order) for `addr`, or 0 when the table is full. */
-uint32_t ip6map_get(const uint8_t addr[16]);
+/* Placeholder (network byte order) for `addr`, added when `add` and absent; 0 when absent and
+ * not added, or when the table is full. */
+uint32_t ip6map_get(const uint8_t addr[16], bool add);
 /* True for addresses in the placeholder range. */
 bool ip6map_is_placeholder(uint32_t addr_be);
 /* The IPv6 address behind a placeholder; false when it is not one we handed out. */

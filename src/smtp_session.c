@@ -325,11 +325,17 @@ static void server_line(struct smtp_session *s, const struct smtp_line *l, const
 static void server_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts)
 {
     struct smtp_line l;
+    bool was_tls = s->server_tls;
     while (n && !s->server_tls) {
         if (!smtp_line_next(&s->framer[SMTP_DIR_SERVER], &p, &n, &l))
             break;
         server_line(s, &l, ts);
     }
+    /* The server speaks TLS only after the client's ClientHello: bytes right behind its 220
+     * to STARTTLS are cleartext injected into what the client will read as TLS. */
+    if (!was_tls && s->server_tls && n)
+        smtp_notice(s, SMTP_NOTICE_STARTTLS_INJECTION, SMTP_DIR_SERVER, ts,
+                    "%zu cleartext server bytes right after the 220 to STARTTLS", n);
 }
 
 /* --- client bytes ------------------------------------------------------------------------- */

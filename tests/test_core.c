@@ -480,3 +480,15 @@ Test(core, server_giving_up_mid_data_is_not_smuggling)
     cr_assert(has_line(t, "T 1 rejected at . from=a@b"), "%s", t);
     free(t);
 }
+
+Test(core, cleartext_behind_the_starttls_220_is_injection)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S("250-mx\r\n250 STARTTLS\r\n"), C("STARTTLS\r\n"),
+        S("220 2.0.0 Ready to start TLS\r\n250-mx\r\n250 AUTH PLAIN\r\n"),
+    };
+    char *t = dialogue_run(d, 5, 0, -1, 0);
+    cr_assert(has_line(t, "N starttls-injection"), "%s", t);
+    cr_assert(has_line(t, "E close tls=starttls"), "%s", t);
+    free(t);
+}
