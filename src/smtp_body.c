@@ -14,8 +14,8 @@ void smtp_body_begin(struct smtp_session *s)
     s->body.cur_name[0] = '\0';
     sb_reset(&s->body.cur);
     smtp_line_reset(&s->body.bdat_lines);
-    if (s->txn)
-        s->txn->have_message = true;
+    if (smtp_content_txn(s))
+        smtp_content_txn(s)->have_message = true;
 }
 
 /* --- RFC 2047 encoded words ---------------------------------------------------------------- */
@@ -151,9 +151,10 @@ static char *header_slot(struct smtp_message_info *m, const char *name, bool *de
 static void header_commit(struct smtp_session *s)
 {
     struct smtp_body *b = &s->body;
-    if (b->cur_name[0] && s->txn) {
+    struct smtp_transaction *t = smtp_content_txn(s);
+    if (b->cur_name[0] && t) {
         bool decode;
-        char *slot = header_slot(&s->txn->message, b->cur_name, &decode);
+        char *slot = header_slot(&t->message, b->cur_name, &decode);
         const uint8_t *v = (const uint8_t *)(b->cur.p ? b->cur.p : "");
         if (slot && decode)
             rfc2047_decode(v, b->cur.len, slot, SMTP_MAX_NAME);
@@ -233,8 +234,8 @@ bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const str
         smtp_notice(s, SMTP_NOTICE_LINE_TOO_LONG, SMTP_DIR_CLIENT, ts,
                     "message text line of %zu bytes (RFC 5321 4.5.3.1.6: 1000)", l->wire_len);
     bool stuffed = l->len > 0 && l->p[0] == '.'; /* RFC 5321 4.5.2: leading dot removed */
-    if (s->txn)
-        s->txn->message.size += l->wire_len - (stuffed ? 1 : 0);
+    if (smtp_content_txn(s))
+        smtp_content_txn(s)->message.size += l->wire_len - (stuffed ? 1 : 0);
     if (b->in_headers)
         header_line(s, l->p, l->len);
     b->prev_crlf = l->crlf;
@@ -243,9 +244,10 @@ bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const str
 
 void smtp_body_bytes(struct smtp_session *s, const uint8_t *p, size_t n)
 {
-    if (s->txn) {
-        s->txn->message.size += n;
-        s->txn->have_message = true;
+    struct smtp_transaction *t = smtp_content_txn(s);
+    if (t) {
+        t->message.size += n;
+        t->have_message = true;
     }
     struct smtp_line l;
     while (n && s->body.in_headers) {

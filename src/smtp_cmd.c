@@ -173,7 +173,10 @@ static void start_bdat(struct smtp_session *s, struct smtp_pending *pc, const ui
     }
     s->bdat_left = size;
     pc->bdat_last = last;
-    if (s->txn && !s->txn->have_message)
+    if (last)
+        smtp_txn_closing(s); /* its reply ends the transaction (RFC 3030 2) */
+    struct smtp_transaction *t = smtp_content_txn(s);
+    if (t && !t->have_message)
         smtp_body_begin(s); /* first chunk of this message */
     if (size > 0)
         s->cmode = SMTP_MODE_BDAT;

@@ -19,16 +19,37 @@ void smtp_txn_free(struct smtp_transaction *t)
     }
 }
 
-static struct smtp_transaction *txn_new(struct smtp_session *s)
+/* A new transaction: the open one, or the next one behind a transaction that is ending. */
+static struct smtp_transaction *txn_new(struct smtp_session *s, unsigned *serial)
 {
     struct smtp_transaction *t = calloc(1, sizeof(*t));
     if (t == NULL)
         abort();
-    t->depth = s->info.transactions + 1;
     memcpy(t->helo, s->info.helo, sizeof(t->helo));
-    s->txn = t;
-    s->txn_serial++;
+    *serial = ++s->serial_counter;
     return t;
+}
+
+static void txq_sync(struct smtp_session *s)
+{
+    s->txn = s->txq_len ? s->txq[0].t : NULL;
+    s->txn_serial = s->txq_len ? s->txq[0].serial : 0;
+}
+
+static struct smtp_txq *txq_tail(struct smtp_session *s)
+{
+    return s->txq_len ? &s->txq[s->txq_len - 1] : NULL;
+}
+
+struct smtp_transaction *smtp_content_txn(struct smtp_session *s)
+{
+    return s->txq_len ? txq_tail(s)->t : NULL;
+}
+
+void smtp_txn_closing(struct smtp_session *s)
+{
+    if (s->txq_len)
+        txq_tail(s)->closing = true;
 }
 
 void smtp_txn_finish(struct smtp_session *s, enum smtp_txn_status st, enum smtp_verb at)
@@ -36,7 +57,10 @@ void smtp_txn_finish(struct smtp_session *s, enum smtp_txn_status st, enum smtp_
     struct smtp_transaction *t = s->txn;
     if (t == NULL)
         return;
-    s->txn = NULL;
+    memmove(&s->txq[0], &s->txq[1], (s->txq_len - 1) * sizeof(s->txq[0]));
+    s->txq_len--; /* the pipelined next one, if any, becomes current */
+    txq_sync(s);
+    t->depth = s->info.transactions + 1;
     t->status = st;
     t->rejected_at = at;
     t->ts = s->info.end; /* time of the bytes being handled: the deciding reply */
@@ -74,7 +98,7 @@ static int txn_add_rcpt(struct smtp_transaction *t, const struct smtp_command *c
 /* The transaction a pending line was sent in, if it is still the open one. */
 static struct smtp_transaction *txn_of(struct smtp_session *s, const struct smtp_pending *pc)
 {
-    return (s->txn && pc->txn_serial == s->txn_serial) ? s->txn : NULL;
+    return (s->txn && pc->txn_serial && pc->txn_serial == s->txn_serial) ? s->txn : NULL;
 }
 
 static bool any_rcpt_accepted(const struct smtp_transaction *t)
@@ -144,16 +168,17 @@ static void on_hello(struct smtp_session *s, const struct smtp_pending *pc, cons
  * RFC 2920); the replies decide what they became. */
 static void on_mail_sent(struct smtp_session *s, struct smtp_pending *pc)
 {
-    if (s->txn) {
-        /* MAIL inside a transaction: the server answers 503 (RFC 5321 4.1.4), and that answer
-         * must not close the open transaction: this line owns none. */
-        pc->txn_serial = 0;
-        return;
-    }
-    struct smtp_transaction *t = txn_new(s);
+    pc->txn_serial = 0;
+    struct smtp_txq *tail = txq_tail(s);
+    if ((tail && !tail->closing) || s->txq_len == SMTP_MAX_OPEN_TXNS)
+        return; /* MAIL inside a transaction: its 503 (RFC 5321 4.1.4) must not close the open one */
+    unsigned serial;
+    struct smtp_transaction *t = txn_new(s, &serial);
     t->have_mail_from = smtp_parse_path(pc->cmd.arg.p, pc->cmd.arg.len, "FROM:", t->mail_from,
                                         sizeof(t->mail_from), &t->mail_params);
-    pc->txn_serial = s->txn_serial;
+    pc->txn_serial = serial;
+    s->txq[s->txq_len++] = (struct smtp_txq){.t = t, .serial = serial};
+    txq_sync(s);
 }
 
 static void on_mail(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r)
@@ -173,10 +198,11 @@ static void on_mail(struct smtp_session *s, struct smtp_pending *pc, const struc
 static void on_rcpt_sent(struct smtp_session *s, struct smtp_pending *pc)
 {
     pc->rcpt_idx = -1;
-    if (s->txn == NULL)
-        return;
-    pc->txn_serial = s->txn_serial;
-    pc->rcpt_idx = txn_add_rcpt(s->txn, &pc->cmd);
+    struct smtp_txq *tail = txq_tail(s);
+    if (tail == NULL || tail->closing)
+        return; /* no transaction takes recipients now: the server will say 503 */
+    pc->txn_serial = tail->serial;
+    pc->rcpt_idx = txn_add_rcpt(tail->t, &pc->cmd);
 }
 
 static void on_rcpt(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r)
@@ -257,11 +283,17 @@ static void on_starttls(struct smtp_session *s, const struct smtp_pending *pc, c
 }
 
 /* A client line was queued; only bookkeeping that needs no reply happens here. */
+static void fsm_reply_apply(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r);
+
 void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
 {
     enum smtp_verb id = pc->cmd.id;
-    if (id == SMTP_VERB_GREETING || id == SMTP_VERB_END_OF_DATA)
+    if (id == SMTP_VERB_GREETING)
         return;
+    if (id == SMTP_VERB_END_OF_DATA) {
+        smtp_txn_closing(s);
+        return;
+    }
     /* RFC 2920 3.1: without PIPELINING a client waits for each reply. */
     if (s->q_len > 1 && !s->pipelining && !s->pipelining_noticed && s->greeted) {
         s->pipelining_noticed = true;
@@ -280,6 +312,8 @@ void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
         s->data_refused = false;
     if (id == SMTP_VERB_DATA)
         s->data_unanswered++;
+    if (id == SMTP_VERB_RSET || id == SMTP_VERB_HELO || id == SMTP_VERB_EHLO || id == SMTP_VERB_LHLO)
+        smtp_txn_closing(s);
     if (id == SMTP_VERB_MAIL)
         on_mail_sent(s, pc);
     else if (id == SMTP_VERB_RCPT)
@@ -295,6 +329,16 @@ void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
 }
 
 void smtp_fsm_reply(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r)
+{
+    const struct smtp_command *c = &pc->cmd;
+    fsm_reply_apply(s, pc, r);
+    bool closer = c->id == SMTP_VERB_RSET || c->id == SMTP_VERB_HELO || c->id == SMTP_VERB_EHLO ||
+                  c->id == SMTP_VERB_LHLO;
+    if (closer && s->txq_len == 1 && pc->txn_serial == s->txn_serial)
+        s->txq[0].closing = false; /* refused: the transaction goes on */
+}
+
+static void fsm_reply_apply(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r)
 {
     const struct smtp_command *c = &pc->cmd;
     switch (c->id) {

@@ -66,8 +66,17 @@ struct smtp_session {
     bool hold_overflowed;     /* stop holding until the DATA is answered */
     unsigned notice_count[SMTP_NOTICE_COUNT];
 
-    struct smtp_transaction *txn; /* open transaction, or NULL */
-    unsigned txn_serial;          /* serial of `txn`; increments per transaction */
+    /* Open transactions, oldest first. RFC 2920: MAIL may be pipelined behind what ends the
+     * last one (".", BDAT LAST, RSET, a new EHLO); it opens the next, which becomes current
+     * when the one before it ends. `txn` is txq[0] (the one replies are about), or NULL. */
+    struct smtp_transaction *txn;
+    unsigned txn_serial;
+    struct smtp_txq {
+        struct smtp_transaction *t;
+        unsigned serial;
+        bool closing; /* a line that ends it was sent */
+    } txq[SMTP_MAX_OPEN_TXNS];
+    unsigned txq_len, serial_counter;
     struct smtp_body body;
     struct strbuf tls_hello;      /* ClientHello bytes buffered to read the SNI */
 };
@@ -84,6 +93,10 @@ void smtp_fsm_reply(struct smtp_session *s, struct smtp_pending *pc, const struc
 void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc);
 void smtp_txn_finish(struct smtp_session *s, enum smtp_txn_status st, enum smtp_verb at);
 void smtp_txn_free(struct smtp_transaction *t);
+/* The newest open transaction: new recipients and message content belong to it. */
+struct smtp_transaction *smtp_content_txn(struct smtp_session *s);
+/* A line that ends the newest open transaction was sent. */
+void smtp_txn_closing(struct smtp_session *s);
 
 /* smtp_cmd.c */
 enum smtp_verb smtp_verb_lookup(const uint8_t *p, size_t n);

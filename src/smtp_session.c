@@ -472,7 +472,7 @@ void smtp_session_end(struct smtp_session *s, enum smtp_end_reason why, const st
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_len--;
     }
-    if (s->txn)
+    while (s->txn) /* the open one, then a pipelined next one */
         smtp_txn_finish(s, SMTP_TXN_INCOMPLETE, SMTP_VERB_UNKNOWN);
     if (s->sink->session_end)
         s->sink->session_end(s->sink->ctx, &s->info);
@@ -492,7 +492,7 @@ void smtp_session_free(struct smtp_session *s)
     smtp_line_free(&s->body.bdat_lines);
     sb_free(&s->tls_hello);
     sb_free(&s->held);
-    if (s->txn)
-        smtp_txn_free(s->txn);
+    for (unsigned i = 0; i < s->txq_len; i++)
+        smtp_txn_free(s->txq[i].t);
     free(s);
 }

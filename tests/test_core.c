@@ -492,3 +492,19 @@ Test(core, cleartext_behind_the_starttls_220_is_injection)
     cr_assert(has_line(t, "E close tls=starttls"), "%s", t);
     free(t);
 }
+
+Test(core, mail_pipelined_behind_end_of_data_opens_the_next_transaction)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nDATA\r\n"),
+        S("250 ok\r\n250 ok\r\n354 go\r\n"),
+        C("one\r\n.\r\nMAIL FROM:<c@d>\r\nRCPT TO:<z@w>\r\nBDAT 5 LAST\r\ntwo\r\nRSET\r\nMAIL FROM:<e@f>\r\nRCPT TO:<q@r>\r\n"),
+        S("250 queued\r\n250 ok\r\n250 ok\r\n250 queued\r\n250 reset\r\n250 ok\r\n550 no\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 7, 0);
+    cr_assert(has_line(t, "T 1 accepted from=a@b rcpt=x@y:250 size=5 data=250"), "%s", t);
+    cr_assert(has_line(t, "T 2 accepted from=c@d rcpt=z@w:250 size=5 data=250"), "%s", t);
+    cr_assert(has_line(t, "T 3 incomplete from=e@f rcpt=q@r:550"), "%s", t);
+    cr_assert_eq(count_lines(t, "N "), 0, "%s", t);
+    free(t);
+}

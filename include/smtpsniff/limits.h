@@ -21,6 +21,8 @@
 #define SMTP_MAX_REPLY_TEXT 8192
 /* Client lines waiting for a reply (RFC 2920 pipelining); overflow drops the oldest with a notice. */
 #define SMTP_MAX_PENDING 128
+/* Transactions open at once: the current one plus those pipelined behind its end (RFC 2920). */
+#define SMTP_MAX_OPEN_TXNS 4
 /* Recipients kept per transaction; further ones are counted. */
 #define SMTP_MAX_RCPTS 256
 /* ESMTP parameters kept per MAIL and per RCPT (RFC 5321 4.1.2), and bytes per value. */
