@@ -7,6 +7,8 @@
  * files in a private temporary directory (tests run in parallel). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+
+#include "testutil.h"
 #include <criterion/parameterized.h>
 #include <dirent.h>
 #include <errno.h>
@@ -29,6 +31,12 @@ static void *keep(void *p)
 {
     cr_assert(T.nkept < 64, "too many kept buffers");
     return T.kept[T.nkept++] = p;
+}
+
+/* The whole file, NUL-terminated and kept for the teardown to free; NULL if unreadable. */
+static char *slurp(const char *path, size_t *len)
+{
+    return keep(tu_read_file(path, len));
 }
 
 static void setup(void)
@@ -59,24 +67,6 @@ static char *tpath(const char *name)
 }
 
 /* The whole file, NUL-terminated (kept); NULL if it cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap + 1);
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap)
-            buf = realloc(buf, (cap *= 2) + 1);
-    }
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return keep(buf);
-}
 
 struct run {
     int status; /* exit status, or -1 if killed */

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "testutil.h"
+
 struct golden {
     char expected[128];
     int status;
@@ -14,19 +16,6 @@ struct golden {
     int line;
 };
 
-static char *slurp(FILE *f, size_t *n)
-{
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap)
-            buf = realloc(buf, cap *= 2);
-    }
-    *n = len;
-    return buf;
-}
 
 ParameterizedTestParameters(golden, capture)
 {
@@ -60,13 +49,13 @@ ParameterizedTest(struct golden *g, golden, capture, .timeout = 60)
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t got_len, want_len;
-    char *got = slurp(p, &got_len);
+    char *got = tu_read_stream(p, &got_len);
     int st = pclose(p);
     char path[512];
     snprintf(path, sizeof(path), "%s/tests/golden/%s", SRCDIR, g->expected);
     FILE *f = fopen(path, "r");
     cr_assert_not_null(f, "MANIFEST line %d: %s missing (run tools/update-golden)", g->line, path);
-    char *want = slurp(f, &want_len);
+    char *want = tu_read_stream(f, &want_len);
     fclose(f);
     cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == g->status, "MANIFEST line %d (%s): exit %d, want %d", g->line,
               g->args, WEXITSTATUS(st), g->status);

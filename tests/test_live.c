@@ -10,6 +10,8 @@
  * lock (flock) around capture + replay so two copies of this suite never see each other. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+
+#include "testutil.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,24 +59,6 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    char *buf = malloc(cap + 1);
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap)
-            buf = realloc(buf, (cap *= 2) + 1);
-    }
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-}
 
 static void *keep(void *p)
 {
@@ -95,7 +79,7 @@ static char *tpath(const char *name)
 static const char *child_err(void)
 {
     static char buf[2048];
-    char *s = slurp(tpath("stderr"), NULL);
+    char *s = tu_read_file(tpath("stderr"), NULL);
     snprintf(buf, sizeof(buf), "%s", s ? s : "(none)");
     free(s);
     return buf;
@@ -288,7 +272,7 @@ static void replay(const char *pcap)
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "tcpreplay -q -i lo '%s' > '%s' 2>&1", pcap, tpath("tcpreplay.log"));
     int st = system(cmd);
-    char *log = keep(slurp(tpath("tcpreplay.log"), NULL));
+    char *log = keep(tu_read_file(tpath("tcpreplay.log"), NULL));
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s failed: %s", cmd, log ? log : "");
 }
 
@@ -298,7 +282,7 @@ static void wait_for_output(const char *file, const char *needle, int n)
     long deadline = now_ms() + OUTPUT_MS;
     int seen = 0;
     while (now_ms() < deadline) {
-        char *s = slurp(file, NULL);
+        char *s = tu_read_file(file, NULL);
         seen = 0;
         for (const char *p = s ? s : ""; (p = strstr(p, needle)) != NULL; p++)
             seen++;
@@ -369,7 +353,7 @@ static char *offline_json(const char *pcap, const char *bpf)
              tpath("offline.jsonl"));
     int st = system(cmd);
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "offline run failed: %s", cmd);
-    char *s = keep(slurp(tpath("offline.jsonl"), NULL));
+    char *s = keep(tu_read_file(tpath("offline.jsonl"), NULL));
     cr_assert(s && *s, "offline run printed nothing: %s", cmd);
     return s;
 }
@@ -399,7 +383,7 @@ static void assert_summary(const char *path, const char *cond)
     char cmd[512];
     snprintf(cmd, sizeof(cmd), "python3 '%s' '%s' 2>'%s'", tpath("check.py"), path, tpath("python.err"));
     int st = system(cmd);
-    char *err = keep(slurp(tpath("python.err"), NULL));
+    char *err = keep(tu_read_file(tpath("python.err"), NULL));
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 1, "%s is not valid JSON: %s", path, err ? err : "");
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: not true: %s (python: %s)", path, cond,
               err ? err : "");
@@ -455,7 +439,7 @@ Test(live, replay_basic_count)
     replay(PCAPS "postfix-basic.pcap");
     assert_exit_0(wait_exit(EXIT_MS, "the replay (-c 1)"));
 
-    char *live = keep(slurp(tpath("live.jsonl"), NULL));
+    char *live = keep(tu_read_file(tpath("live.jsonl"), NULL));
     char *offline = offline_json(PCAPS "postfix-basic.pcap", bpf);
     assert_same_records(live, offline);
     assert_summary(tpath("summary.json"),
@@ -493,7 +477,7 @@ Test(live, replay_rejects_count)
     replay(PCAPS "postfix-rejects.pcap");
     assert_exit_0(wait_exit(EXIT_MS, "the replay (-c 2)"));
 
-    char *live = keep(slurp(tpath("live.jsonl"), NULL));
+    char *live = keep(tu_read_file(tpath("live.jsonl"), NULL));
     char *offline = offline_json(PCAPS "postfix-rejects.pcap", bpf);
     assert_same_records(live, offline);
     assert_summary(
@@ -522,7 +506,7 @@ static void stop_after_session(int sig, const char *summary_name, const char *co
     cr_assert(kill(T.child, sig) == 0);
     assert_exit_0(wait_exit(EXIT_MS, sig == SIGINT ? "SIGINT" : "SIGTERM"));
 
-    char *live = keep(slurp(tpath("live.jsonl"), NULL));
+    char *live = keep(tu_read_file(tpath("live.jsonl"), NULL));
     char *offline = offline_json(PCAPS "postfix-basic.pcap", "tcp port 60642");
     assert_same_records(live, offline);
     assert_summary(tpath(summary_name), cond);
@@ -562,7 +546,7 @@ Test(live, sigterm_mid_session)
     cr_assert(kill(T.child, SIGTERM) == 0);
     assert_exit_0(wait_exit(EXIT_MS, "SIGTERM"));
 
-    char *live = keep(slurp(tpath("live.jsonl"), NULL));
+    char *live = keep(tu_read_file(tpath("live.jsonl"), NULL));
     char *offline = offline_json(PCAPS "postfix-basic-split-1.pcap", "tcp port 60642");
     assert_same_records(live, offline);
     cr_expect(strstr(live, "\"type\":\"session\"") && strstr(live, "\"end_reason\":\"end of input\""),
@@ -594,14 +578,14 @@ Test(live, sigint_idle_text_summary)
     wait_capturing();
     cr_assert(kill(T.child, SIGINT) == 0);
     assert_exit_0(wait_exit(EXIT_MS, "SIGINT"));
-    char *txt = keep(slurp(tpath("summary.txt"), NULL));
+    char *txt = keep(tu_read_file(tpath("summary.txt"), NULL));
     cr_assert_not_null(txt, "no summary written on SIGINT; stderr: %s", child_err());
     cr_expect(strncmp(txt, "smtpsniff summary\n", 18) == 0, "not a text summary:\n%s", txt);
     cr_expect(strstr(txt, "\nFailed deliveries\n") != NULL, "text summary cut short:\n%s", txt);
     const char *live = strstr(txt, "\n  live ");
     cr_expect(live && strncmp(live + strcspn(live + 1, "\n") - 2, "yes", 3) == 0, "live not reported:\n%s",
               txt);
-    char *feed = keep(slurp(tpath("live.txt"), NULL));
+    char *feed = keep(tu_read_file(tpath("live.txt"), NULL));
     cr_expect_str_empty(feed, "nothing captured, yet the feed printed:\n%s", feed);
     assert_no_temp_left("summary.txt");
 }
