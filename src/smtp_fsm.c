@@ -297,16 +297,15 @@ void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
     /* RFC 2920 3.1: without PIPELINING a client waits for each reply. */
     if (s->q_len > 1 && !s->pipelining && !s->pipelining_noticed && s->greeted) {
         s->pipelining_noticed = true;
-        char verb[4 * SMTP_MAX_VERB + 1];
-        esc_to_cstr(verb, sizeof(verb), (const uint8_t *)pc->cmd.verb, pc->cmd.verb_len);
+        char verb[SMTP_VERB_TEXT_SIZE];
         smtp_notice(s, SMTP_NOTICE_PIPELINING_NOT_OFFERED, SMTP_DIR_CLIENT, &pc->cmd.ts,
-                    "%s sent with %u command(s) unanswered, PIPELINING not advertised", verb, s->q_len - 1);
+                    "%s sent with %u command(s) unanswered, PIPELINING not advertised",
+                    smtp_verb_text(&pc->cmd, verb), s->q_len - 1);
     }
     if (s->data_refused && id == SMTP_VERB_UNKNOWN) {
-        char verb[4 * SMTP_MAX_VERB + 1];
-        esc_to_cstr(verb, sizeof(verb), (const uint8_t *)pc->cmd.verb, pc->cmd.verb_len);
+        char verb[SMTP_VERB_TEXT_SIZE];
         smtp_notice(s, SMTP_NOTICE_DATA_AFTER_REJECTED_DATA, SMTP_DIR_CLIENT, &pc->cmd.ts,
-                    "line \"%s\" after a refused DATA looks like message content", verb);
+                    "line \"%s\" after a refused DATA looks like message content", smtp_verb_text(&pc->cmd, verb));
     }
     if (id != SMTP_VERB_UNKNOWN)
         s->data_refused = false;

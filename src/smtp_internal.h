@@ -87,6 +87,9 @@ void smtp_notice(struct smtp_session *s, enum smtp_notice_id id, enum smtp_dir d
 void smtp_pending_push(struct smtp_session *s, enum smtp_verb id, const char *verb, size_t verb_len,
                        const uint8_t *arg, size_t arg_len, const struct timeval *ts);
 struct smtp_pending *smtp_pending_last(struct smtp_session *s);
+/* The command's verb made printable for a notice detail (buf holds 4 * SMTP_MAX_VERB + 1). */
+#define SMTP_VERB_TEXT_SIZE (4 * SMTP_MAX_VERB + 1)
+const char *smtp_verb_text(const struct smtp_command *c, char buf[SMTP_VERB_TEXT_SIZE]);
 
 /* smtp_fsm.c: the only place session state changes on a (command, reply) pair. */
 void smtp_fsm_reply(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r);

@@ -95,11 +95,10 @@ static void pending_release(struct smtp_pending *pc)
 static void pending_drop_oldest(struct smtp_session *s, const struct timeval *ts)
 {
     struct smtp_pending *old = pending_at(s, 0);
-    char verb[4 * SMTP_MAX_VERB + 1];
-    esc_to_cstr(verb, sizeof(verb), (const uint8_t *)old->cmd.verb, old->cmd.verb_len);
+    char verb[SMTP_VERB_TEXT_SIZE];
     smtp_notice(s, SMTP_NOTICE_PENDING_OVERFLOW, SMTP_DIR_CLIENT, ts,
                 "more than %d client lines without a reply; dropped %s", SMTP_MAX_PENDING,
-                old->cmd.verb_len ? verb : "(greeting)");
+                old->cmd.verb_len ? smtp_verb_text(&old->cmd, verb) : "(greeting)");
     pending_left(s, old);
     pending_release(old);
     s->q_head = (s->q_head + 1) % s->q_cap;
@@ -157,6 +156,12 @@ void smtp_pending_push(struct smtp_session *s, enum smtp_verb id, const char *ve
     pc->rcpt_idx = -1;
     s->q_len++;
     smtp_fsm_command(s, pc);
+}
+
+const char *smtp_verb_text(const struct smtp_command *c, char buf[SMTP_VERB_TEXT_SIZE])
+{
+    esc_to_cstr(buf, SMTP_VERB_TEXT_SIZE, (const uint8_t *)c->verb, c->verb_len);
+    return buf;
 }
 
 struct smtp_pending *smtp_pending_last(struct smtp_session *s)
