@@ -430,3 +430,18 @@ int summary_write(struct summary *sm, const struct capture_stats *cs, const char
     errno = e;
     return rc;
 }
+
+struct sm_auth_outcomes sm_auth_tally(const struct sm_entry *const *v, size_t n)
+{
+    struct sm_auth_outcomes o = {0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        int cls = v[i]->code > 0 ? sm_class_index(v[i]->code) : 0;
+        if (cls == 2)
+            o.succeeded += v[i]->v[0];
+        else if (cls == 4 || cls == 5)
+            o.failed += v[i]->v[0];
+        else
+            o.unfinished += v[i]->v[0];
+    }
+    return o;
+}

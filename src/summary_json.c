@@ -301,18 +301,12 @@ static void sm_json_auth(struct jw *j, const struct summary *sm)
 {
     size_t n;
     const struct sm_entry **v = sm_table_sorted(&sm->auth, sm_cmp_key, &n);
-    uint64_t by[6] = {0}, none = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (v[i]->code <= 0)
-            none += v[i]->v[0];
-        else
-            by[sm_class_index(v[i]->code)] += v[i]->v[0];
-    }
+    struct sm_auth_outcomes o = sm_auth_tally(v, n);
     jw_open(j, "auth", '{');
     jw_u64(j, "sessions", sm->auth_sessions);
-    jw_u64(j, "succeeded", by[2]);
-    jw_u64(j, "failed", by[4] + by[5]);
-    jw_u64(j, "unfinished", by[3] + by[0] + none);
+    jw_u64(j, "succeeded", o.succeeded);
+    jw_u64(j, "failed", o.failed);
+    jw_u64(j, "unfinished", o.unfinished);
     sm_json_auth_mechs(j, v, n);
     jw_u64(j, "other", sm->auth.other[0]);
     jw_close(j, '}');

@@ -87,6 +87,11 @@ int sm_class_index(int code);
 const struct sm_entry **sm_table_sorted(const struct sm_table *t, int (*cmp)(const void *, const void *),
                                         size_t *n);
 int sm_cmp_key(const void *a, const void *b);     /* key in version order, then code */
+/* AUTH exchanges by outcome: 2xx succeeded, 4xx/5xx failed, anything else unfinished. */
+struct sm_auth_outcomes {
+    uint64_t succeeded, failed, unfinished;
+};
+struct sm_auth_outcomes sm_auth_tally(const struct sm_entry *const *v, size_t n);
 int sm_cmp_v0_desc(const void *a, const void *b); /* v[0] descending, then key */
 int sm_cmp_v1_desc(const void *a, const void *b); /* v[1] descending, then key */
 

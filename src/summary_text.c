@@ -204,6 +204,10 @@ static void tx_auth(struct strbuf *sb, const struct summary *sm)
     tx_u64(sb, "sessions with AUTH", sm->auth_sessions);
     size_t n;
     const struct sm_entry **v = sm_table_sorted(&sm->auth, sm_cmp_key, &n);
+    struct sm_auth_outcomes o = sm_auth_tally(v, n);
+    tx_u64(sb, "succeeded", o.succeeded);
+    tx_u64(sb, "failed", o.failed);
+    tx_u64(sb, "unfinished", o.unfinished);
     if (n)
         sb_printf(sb, "\n  %-20s %-6s %12s\n", "mechanism", "result", "count");
     for (size_t i = 0; i < n; i++) {
