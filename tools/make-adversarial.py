@@ -3,7 +3,8 @@
 
     make-adversarial.py [OUTDIR]        (default: the pcaps/ directory beside tools/)
 
-Writes OUTDIR/adv-*.pcap, OUTDIR/not-a-capture.pcap (a text file) and OUTDIR/empty.pcap (0 bytes).
+Writes OUTDIR/adv-*.pcap, OUTDIR/not-a-capture.pcap (a text file), OUTDIR/empty.pcap (0 bytes) and
+OUTDIR/unsupported-linktype.pcap (a valid one-packet IEEE 802.11 capture).
 Every adv-*.pcap is classic pcap, EN10MB (zero MAC addresses, as Linux lo), IPv4 127.0.0.1 only,
 microsecond timestamps starting 2024-01-01T00:00:00Z and 1 ms apart. Each session is a whole TCP
 session unless the scenario says otherwise: SYN, SYN-ACK, ACK, one data segment per script step (with
@@ -370,6 +371,11 @@ def main():
           b"This is a text file named .pcap, not a capture.\n"
           b"smtpsniff must report that it cannot read it and exit non-zero, without crashing.\n")
     write(os.path.join(out, "empty.pcap"), b"")
+    # A valid pcap of a link type smtpsniff does not decode (IEEE 802.11, DLT 105), one packet.
+    frame = b"\x08\x00" + b"\x00" * 22
+    write(os.path.join(out, "unsupported-linktype.pcap"),
+          struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 105) +
+          struct.pack("<IIII", 1704067200, 0, len(frame), len(frame)) + frame)
 
 
 if __name__ == "__main__":
