@@ -30,12 +30,6 @@ static struct smtp_transaction *txn_new(struct smtp_session *s, unsigned *serial
     return t;
 }
 
-static void txq_sync(struct smtp_session *s)
-{
-    s->txn = s->txq_len ? s->txq[0].t : NULL;
-    s->txn_serial = s->txq_len ? s->txq[0].serial : 0;
-}
-
 static struct smtp_txq *txq_tail(struct smtp_session *s)
 {
     return s->txq_len ? &s->txq[s->txq_len - 1] : NULL;
@@ -54,12 +48,11 @@ void smtp_txn_closing(struct smtp_session *s)
 
 void smtp_txn_finish(struct smtp_session *s, enum smtp_txn_status st, enum smtp_verb at)
 {
-    struct smtp_transaction *t = s->txn;
+    struct smtp_transaction *t = smtp_cur_txn(s);
     if (t == NULL)
         return;
     memmove(&s->txq[0], &s->txq[1], (s->txq_len - 1) * sizeof(s->txq[0]));
     s->txq_len--; /* the pipelined next one, if any, becomes current */
-    txq_sync(s);
     t->depth = s->info.transactions + 1;
     t->status = st;
     t->rejected_at = at;
@@ -98,7 +91,7 @@ static int txn_add_rcpt(struct smtp_transaction *t, const struct smtp_command *c
 /* The transaction a pending line was sent in, if it is still the open one. */
 static struct smtp_transaction *txn_of(struct smtp_session *s, const struct smtp_pending *pc)
 {
-    return (s->txn && pc->txn_serial && pc->txn_serial == s->txn_serial) ? s->txn : NULL;
+    return (pc->txn_serial && pc->txn_serial == smtp_cur_serial(s)) ? smtp_cur_txn(s) : NULL;
 }
 
 static bool any_rcpt_accepted(const struct smtp_transaction *t)
@@ -178,15 +171,14 @@ static void on_mail_sent(struct smtp_session *s, struct smtp_pending *pc)
                                         sizeof(t->mail_from), &t->mail_params);
     pc->txn_serial = serial;
     s->txq[s->txq_len++] = (struct smtp_txq){.t = t, .serial = serial};
-    txq_sync(s);
 }
 
 static void on_mail(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r)
 {
     struct smtp_transaction *t = txn_of(s, pc);
-    if (t == NULL && positive(r) && s->txn == NULL) {
+    if (t == NULL && positive(r) && smtp_cur_txn(s) == NULL) {
         on_mail_sent(s, pc); /* accepted although sent while another was open */
-        t = s->txn;
+        t = smtp_cur_txn(s);
     }
     if (t == NULL)
         return;
@@ -232,29 +224,31 @@ static void on_data(struct smtp_session *s, const struct smtp_pending *pc, const
         return;
     }
     s->data_refused = true;
-    if (txn_of(s, pc) == NULL) {
+    struct smtp_transaction *t = txn_of(s, pc);
+    if (t == NULL) {
         smtp_notice(s, SMTP_NOTICE_BAD_SEQUENCE, SMTP_DIR_CLIENT, &c->ts, "DATA with no transaction (reply %d)",
                     r->code);
         return;
     }
-    if (!any_rcpt_accepted(s->txn))
+    if (!any_rcpt_accepted(t))
         smtp_notice(s, SMTP_NOTICE_BAD_SEQUENCE, SMTP_DIR_CLIENT, &c->ts,
                     "DATA with no accepted recipient (reply %d)", r->code);
-    data_reply_keep(s->txn, r);
+    data_reply_keep(t, r);
     smtp_txn_finish(s, SMTP_TXN_REJECTED, SMTP_VERB_DATA);
 }
 
 static void on_message_end(struct smtp_session *s, enum smtp_verb at, const struct smtp_reply *r)
 {
-    if (s->txn == NULL)
+    struct smtp_transaction *t = smtp_cur_txn(s);
+    if (t == NULL)
         return;
-    data_reply_keep(s->txn, r);
+    data_reply_keep(t, r);
     smtp_txn_finish(s, positive(r) ? SMTP_TXN_ACCEPTED : SMTP_TXN_REJECTED, at);
 }
 
 static void on_bdat(struct smtp_session *s, const struct smtp_pending *pc, const struct smtp_reply *r)
 {
-    if (s->txn == NULL) {
+    if (smtp_cur_txn(s) == NULL) {
         smtp_notice(s, SMTP_NOTICE_BAD_SEQUENCE, SMTP_DIR_CLIENT, &pc->cmd.ts, "BDAT with no transaction (reply %d)",
                     r->code);
         return;
@@ -333,7 +327,7 @@ void smtp_fsm_reply(struct smtp_session *s, struct smtp_pending *pc, const struc
     fsm_reply_apply(s, pc, r);
     bool closer = c->id == SMTP_VERB_RSET || c->id == SMTP_VERB_HELO || c->id == SMTP_VERB_EHLO ||
                   c->id == SMTP_VERB_LHLO;
-    if (closer && s->txq_len == 1 && pc->txn_serial == s->txn_serial)
+    if (closer && s->txq_len == 1 && pc->txn_serial == smtp_cur_serial(s))
         s->txq[0].closing = false; /* refused: the transaction goes on */
 }
 

@@ -68,9 +68,7 @@ struct smtp_session {
 
     /* Open transactions, oldest first. RFC 2920: MAIL may be pipelined behind what ends the
      * last one (".", BDAT LAST, RSET, a new EHLO); it opens the next, which becomes current
-     * when the one before it ends. `txn` is txq[0] (the one replies are about), or NULL. */
-    struct smtp_transaction *txn;
-    unsigned txn_serial;
+     * when the one before it ends. txq[0] is the one replies are about (smtp_cur_txn). */
     struct smtp_txq {
         struct smtp_transaction *t;
         unsigned serial;
@@ -80,6 +78,17 @@ struct smtp_session {
     struct smtp_body body;
     struct strbuf tls_hello;      /* ClientHello bytes buffered to read the SNI */
 };
+
+/* The current transaction (the oldest open one) and its serial; NULL / 0 when none. */
+static inline struct smtp_transaction *smtp_cur_txn(const struct smtp_session *s)
+{
+    return s->txq_len ? s->txq[0].t : NULL;
+}
+
+static inline unsigned smtp_cur_serial(const struct smtp_session *s)
+{
+    return s->txq_len ? s->txq[0].serial : 0;
+}
 
 /* smtp_session.c */
 void smtp_notice(struct smtp_session *s, enum smtp_notice_id id, enum smtp_dir dir,

@@ -152,7 +152,7 @@ void smtp_pending_push(struct smtp_session *s, enum smtp_verb id, const char *ve
         memcpy(dst, arg, arg_len);
     pc->cmd.arg.p = dst;
     pc->cmd.arg.len = arg_len;
-    pc->txn_serial = s->txn ? s->txn_serial : 0;
+    pc->txn_serial = smtp_cur_serial(s);
     pc->rcpt_idx = -1;
     s->q_len++;
     smtp_fsm_command(s, pc);
@@ -477,7 +477,7 @@ void smtp_session_end(struct smtp_session *s, enum smtp_end_reason why, const st
         s->q_head = (s->q_head + 1) % s->q_cap;
         s->q_len--;
     }
-    while (s->txn) /* the open one, then a pipelined next one */
+    while (smtp_cur_txn(s)) /* the open one, then a pipelined next one */
         smtp_txn_finish(s, SMTP_TXN_INCOMPLETE, SMTP_VERB_UNKNOWN);
     if (s->sink->session_end)
         s->sink->session_end(s->sink->ctx, &s->info);
