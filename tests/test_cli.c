@@ -399,20 +399,10 @@ ParameterizedTestParameters(summary, golden)
     static struct summary_golden rows[64];
     size_t n = 0;
     int lineno = 0;
-    char line[1024];
     FILE *m = fopen(SRCDIR "/tests/golden/SUMMARIES", "r");
     cr_assert_not_null(m, "tests/golden/SUMMARIES missing");
-    while (fgets(line, sizeof(line), m) && n < 64) {
-        lineno++;
-        struct summary_golden *g = &rows[n];
-        int used = 0;
-        if (line[0] == '#' || line[0] == '\n' || sscanf(line, "%127s %n", g->expected, &used) < 1)
-            continue;
-        snprintf(g->args, sizeof(g->args), "%s", line + used);
-        g->args[strcspn(g->args, "\n")] = '\0';
-        g->line = lineno;
+    while (n < 64 && (rows[n].line = tu_next_golden(m, &lineno, rows[n].expected, NULL, rows[n].args)))
         n++;
-    }
     fclose(m);
     struct summary_golden *copy = cr_malloc(n * sizeof(*copy));
     memcpy(copy, rows, n * sizeof(*copy));

@@ -23,19 +23,9 @@ ParameterizedTestParameters(golden, capture)
     cr_assert_not_null(m, "tests/golden/MANIFEST missing");
     static struct golden rows[256];
     size_t n = 0;
-    char line[1024];
     int lineno = 0;
-    while (fgets(line, sizeof(line), m) && n < 256) {
-        lineno++;
-        struct golden *g = &rows[n];
-        int used = 0;
-        if (line[0] == '#' || line[0] == '\n' || sscanf(line, "%127s %d %n", g->expected, &g->status, &used) < 2)
-            continue;
-        snprintf(g->args, sizeof(g->args), "%s", line + used);
-        g->args[strcspn(g->args, "\n")] = '\0';
-        g->line = lineno;
+    while (n < 256 && (rows[n].line = tu_next_golden(m, &lineno, rows[n].expected, &rows[n].status, rows[n].args)))
         n++;
-    }
     fclose(m);
     struct golden *copy = cr_malloc(n * sizeof(*copy));
     memcpy(copy, rows, n * sizeof(*copy));

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Everything left in the stream, NUL-terminated (malloc'd); its length in *len when len != NULL. */
 static inline char *tu_read_stream(FILE *f, size_t *len)
@@ -32,6 +33,27 @@ static inline char *tu_read_file(const char *path, size_t *len)
     char *buf = tu_read_stream(f, len);
     fclose(f);
     return buf;
+}
+
+/* The next entry of a golden list (tests/golden/MANIFEST, SUMMARIES): "EXPECTED [STATUS] ARGS...",
+ * '#' lines and blank lines skipped. STATUS is read only when status != NULL. Returns the line
+ * number, or 0 at the end of the file. */
+static inline int tu_next_golden(FILE *m, int *lineno, char expected[128], int *status, char args[512])
+{
+    char line[1024];
+    while (fgets(line, sizeof(line), m)) {
+        ++*lineno;
+        int used = 0;
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        if (status ? sscanf(line, "%127s %d %n", expected, status, &used) < 2
+                   : sscanf(line, "%127s %n", expected, &used) < 1)
+            continue;
+        snprintf(args, 512, "%s", line + used);
+        args[strcspn(args, "\n")] = '\0';
+        return *lineno;
+    }
+    return 0;
 }
 
 #endif
