@@ -1,5 +1,7 @@
 /* smtp_body.c - message content: the exact end of DATA (RFC 5321 4.1.1.4), smuggling-style
  * ends, dot-unstuffing (4.5.2), size, and the top-level headers (RFC 5322 2.2, RFC 2047 words). */
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -118,33 +120,39 @@ static void rfc2047_decode(const uint8_t *p, size_t n, char *dst, size_t dsz)
 
 /* --- headers ------------------------------------------------------------------------------- */
 
+/* Where a header's value is kept (NULL: not kept); `decode`: RFC 2047 words are decoded. */
 static char *header_slot(struct smtp_message_info *m, const char *name, bool *decode)
 {
     static const struct {
         const char *name;
-        size_t off;
+        size_t len, off; /* off SIZE_MAX: the next Received slot */
+        bool decode;
     } slots[] = {
-        {"date", offsetof(struct smtp_message_info, date)},
-        {"from", offsetof(struct smtp_message_info, from)},
-        {"to", offsetof(struct smtp_message_info, to)},
-        {"cc", offsetof(struct smtp_message_info, cc)},
-        {"reply-to", offsetof(struct smtp_message_info, reply_to)},
-        {"message-id", offsetof(struct smtp_message_info, message_id)},
-        {"in-reply-to", offsetof(struct smtp_message_info, in_reply_to)},
-        {"subject", offsetof(struct smtp_message_info, subject)},
-        {"x-mailer", offsetof(struct smtp_message_info, user_agent)},
-        {"user-agent", offsetof(struct smtp_message_info, user_agent)},
-        {"x-originating-ip", offsetof(struct smtp_message_info, x_originating_ip)},
+#define SLOT(n, field, dec) {n, sizeof(n) - 1, offsetof(struct smtp_message_info, field), dec}
+        {"received", 8, SIZE_MAX, false},
+        SLOT("date", date, false),
+        SLOT("from", from, true),
+        SLOT("to", to, true),
+        SLOT("cc", cc, true),
+        SLOT("reply-to", reply_to, false),
+        SLOT("message-id", message_id, false),
+        SLOT("in-reply-to", in_reply_to, false),
+        SLOT("subject", subject, true),
+        SLOT("x-mailer", user_agent, false),
+        SLOT("user-agent", user_agent, false),
+        SLOT("x-originating-ip", x_originating_ip, false),
+#undef SLOT
     };
-    *decode = strcasecmp(name, "subject") == 0 || strcasecmp(name, "from") == 0 ||
-              strcasecmp(name, "to") == 0 || strcasecmp(name, "cc") == 0;
-    if (strcasecmp(name, "received") == 0)
-        return m->nreceived < SMTP_MAX_RECEIVED ? m->received[m->nreceived++] : NULL;
-    for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-        if (strcasecmp(name, slots[i].name) == 0) {
-            char *slot = (char *)m + slots[i].off;
-            return slot[0] ? NULL : slot; /* first occurrence wins */
-        }
+    size_t nl = strlen(name);
+    for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+        if (slots[i].len != nl || strcasecmp(name, slots[i].name) != 0)
+            continue;
+        *decode = slots[i].decode;
+        if (slots[i].off == SIZE_MAX)
+            return m->nreceived < SMTP_MAX_RECEIVED ? m->received[m->nreceived++] : NULL;
+        char *slot = (char *)m + slots[i].off;
+        return slot[0] ? NULL : slot; /* first occurrence wins */
+    }
     return NULL;
 }
 
@@ -240,6 +248,34 @@ bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const str
         header_line(s, l->p, l->len);
     b->prev_crlf = l->crlf;
     return false;
+}
+
+/* Most content lines only add to the size: no leading dot (end of data, stuffing, smuggling), no
+ * CR but the one before the LF (bare-CR ends), at most SMTP_RFC_TEXT_LINE bytes. Take a run of
+ * them with two memchr per line and no per-line call; any other line stops the run. */
+size_t smtp_body_plain(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    bool crlf = s->body.prev_crlf;
+    while (i < n && p[i] != '.') {
+        size_t room = n - i < SMTP_RFC_TEXT_LINE ? n - i : SMTP_RFC_TEXT_LINE;
+        const uint8_t *lf = memchr(p + i, '\n', room);
+        if (lf == NULL)
+            break;
+        size_t end = (size_t)(lf - p);
+        const uint8_t *cr = memchr(p + i, '\r', end - i);
+        if (cr != NULL && cr != lf - 1)
+            break;
+        crlf = cr != NULL;
+        i = end + 1;
+    }
+    if (i) {
+        struct smtp_transaction *t = smtp_content_txn(s);
+        if (t)
+            t->message.size += i;
+        s->body.prev_crlf = crlf;
+    }
+    return i;
 }
 
 void smtp_body_bytes(struct smtp_session *s, const uint8_t *p, size_t n)

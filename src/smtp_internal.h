@@ -104,7 +104,8 @@ const char *smtp_verb_text(const struct smtp_command *c, char buf[SMTP_VERB_TEXT
 void smtp_fsm_reply(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r);
 void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc);
 void smtp_txn_finish(struct smtp_session *s, enum smtp_txn_status st, enum smtp_verb at);
-void smtp_txn_free(struct smtp_transaction *t);
+void smtp_txn_free(struct smtp_transaction *t); /* back to the pool */
+void smtp_txn_pool_drain(void);
 /* The newest open transaction: new recipients and message content belong to it. */
 struct smtp_transaction *smtp_content_txn(struct smtp_session *s);
 /* A line that ends the newest open transaction was sent. */
@@ -120,6 +121,9 @@ bool smtp_parse_path(const uint8_t *p, size_t n, const char *kw, char *out, size
 void smtp_body_begin(struct smtp_session *s);
 /* One content line; returns true when it was the end-of-data line. */
 bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts);
+/* Past the header block, at a line start: the whole lines ahead that need no look of their own,
+ * counted in one step; returns the bytes taken (the rest goes to smtp_body_line). */
+size_t smtp_body_plain(struct smtp_session *s, const uint8_t *p, size_t n);
 void smtp_body_bytes(struct smtp_session *s, const uint8_t *p, size_t n); /* BDAT content */
 void smtp_body_end(struct smtp_session *s);
 

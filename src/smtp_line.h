@@ -28,6 +28,11 @@ bool smtp_line_next(struct smtp_line_framer *f, const uint8_t **p, size_t *n, st
 /* The buffered partial line (no terminator seen yet), if any: for streams cut mid-line. */
 bool smtp_line_partial(struct smtp_line_framer *f, struct smtp_line *out);
 void smtp_line_reset(struct smtp_line_framer *f);
+/* Nothing of a line is buffered: the next byte starts a line. */
+static inline bool smtp_line_at_start(const struct smtp_line_framer *f)
+{
+    return f->emitted || (f->len == 0 && f->dropped == 0);
+}
 void smtp_line_free(struct smtp_line_framer *f);
 
 #endif

@@ -5,18 +5,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool.h"
 #include "smtp_internal.h"
 
 /* Notices of one type beyond this many per session are counted, not emitted. */
 #define SMTP_NOTICE_TYPE_CAP 16
 
+/* Ended sessions kept for reuse, each with the pending ring it grew. */
+static struct pool session_pool = POOL_INIT(struct smtp_session);
+
+static struct smtp_session *session_alloc(void)
+{
+    void *q;
+    size_t q_cap;
+    struct smtp_session *s = pool_get(&session_pool, &q, &q_cap);
+    if (s == NULL) {
+        s = calloc(1, sizeof(*s));
+        if (s == NULL)
+            abort();
+        return s;
+    }
+    memset(s, 0, sizeof(*s));
+    s->q = q; /* entries are cleared as they are pushed */
+    s->q_cap = (unsigned)q_cap;
+    return s;
+}
+
+void smtp_core_cleanup(void)
+{
+    void *q;
+    size_t q_cap;
+    struct smtp_session *s;
+    while ((s = pool_get(&session_pool, &q, &q_cap)) != NULL) {
+        free(q);
+        free(s);
+    }
+    smtp_txn_pool_drain();
+}
+
 struct smtp_session *smtp_session_new(uint64_t id, const struct smtp_endpoint *client,
                                       const struct smtp_endpoint *server, const struct timeval *ts,
                                       const struct smtp_sink *sink, unsigned flags)
 {
-    struct smtp_session *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        abort();
+    struct smtp_session *s = session_alloc();
     s->info.id = id;
     s->info.client = *client;
     s->info.server = *server;
@@ -371,6 +402,13 @@ static void client_bytes(struct smtp_session *s, const uint8_t *p, size_t n, con
             smtp_client_line(s, &l, ts);
             break;
         case SMTP_MODE_DATA:
+            if (!s->body.in_headers && smtp_line_at_start(&s->framer[SMTP_DIR_CLIENT])) {
+                size_t k = smtp_body_plain(s, p, n);
+                p += k;
+                n -= k;
+                if (n == 0)
+                    return;
+            }
             if (!smtp_line_next(&s->framer[SMTP_DIR_CLIENT], &p, &n, &l))
                 return;
             if (smtp_body_line(s, &l, ts)) {
@@ -489,7 +527,6 @@ void smtp_session_free(struct smtp_session *s)
         return;
     for (unsigned i = 0; i < s->q_len; i++)
         pending_release(pending_at(s, i));
-    free(s->q);
     smtp_line_free(&s->framer[0]);
     smtp_line_free(&s->framer[1]);
     sb_free(&s->reply_text);
@@ -499,5 +536,8 @@ void smtp_session_free(struct smtp_session *s)
     sb_free(&s->held);
     for (unsigned i = 0; i < s->txq_len; i++)
         smtp_txn_free(s->txq[i].t);
-    free(s);
+    if (!pool_put(&session_pool, s, s->q, s->q_cap)) {
+        free(s->q);
+        free(s);
+    }
 }
