@@ -392,6 +392,7 @@ static int run(const struct options *o)
     if (G.progress_shown)
         fputs("\r\033[K", stderr);
     reasm_finish(); /* every open session ends, "end of input" */
+    smtp_core_cleanup();
     fflush(stdout);
     int status = 0;
     if (rc != 0) {

@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pool.h"
 #include "smtp_internal.h"
+
+/* Ended transactions kept for reuse, each with the recipient array it grew. */
+static struct pool txn_pool = POOL_INIT(struct smtp_transaction);
 
 static bool positive(const struct smtp_reply *r)
 {
@@ -13,8 +17,19 @@ static bool positive(const struct smtp_reply *r)
 
 void smtp_txn_free(struct smtp_transaction *t)
 {
-    if (t) {
+    if (t && !pool_put(&txn_pool, t, t->rcpt, t->rcpt_cap)) {
         free(t->rcpt);
+        free(t);
+    }
+}
+
+void smtp_txn_pool_drain(void)
+{
+    void *rcpt;
+    size_t cap;
+    struct smtp_transaction *t;
+    while ((t = pool_get(&txn_pool, &rcpt, &cap)) != NULL) {
+        free(rcpt);
         free(t);
     }
 }
@@ -22,9 +37,16 @@ void smtp_txn_free(struct smtp_transaction *t)
 /* A new transaction: the open one, or the next one behind a transaction that is ending. */
 static struct smtp_transaction *txn_new(struct smtp_session *s, unsigned *serial)
 {
-    struct smtp_transaction *t = calloc(1, sizeof(*t));
-    if (t == NULL)
+    void *rcpt;
+    size_t cap;
+    struct smtp_transaction *t = pool_get(&txn_pool, &rcpt, &cap);
+    if (t != NULL) {
+        memset(t, 0, sizeof(*t));
+        t->rcpt = rcpt; /* entries are set as recipients are added */
+        t->rcpt_cap = (unsigned)cap;
+    } else if ((t = calloc(1, sizeof(*t))) == NULL) {
         abort();
+    }
     memcpy(t->helo, s->info.helo, sizeof(t->helo));
     *serial = ++s->serial_counter;
     return t;

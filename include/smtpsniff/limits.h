@@ -45,6 +45,9 @@
 /* TLS ClientHello bytes buffered to find the SNI on port 465. */
 #define SMTP_MAX_CLIENT_HELLO 16384
 
+/* Ended sessions and transactions kept for reuse by new ones (each pool), instead of freed. */
+#define SMTP_POOL_KEEP 64
+
 /* Reassembly: concurrent TCP streams (libnids n_tcp_streams is 4/3 of this), idle timeout in
  * capture seconds, and how many distinct IPv6 addresses are mapped through libnids. */
 #define SMTP_DEFAULT_MAX_STREAMS 16384
