@@ -6,6 +6,10 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 void sb_init(struct strbuf *sb, size_t max)
 {
     memset(sb, 0, sizeof(*sb));
@@ -60,6 +64,11 @@ void sb_puts(struct strbuf *sb, const char *s)
     sb_put(sb, s, strlen(s));
 }
 
+/* "00" to "99": two digits per step. */
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233"
+                                  "34353637383940414243444546474849505152535455565758596061626364656667"
+                                  "6869707172737475767778798081828384858687888990919293949596979899";
+
 void sb_u64(struct strbuf *sb, uint64_t v)
 {
     if (v < 10) { /* codes' digits, counts, small ids: the common case */
@@ -68,16 +77,17 @@ void sb_u64(struct strbuf *sb, uint64_t v)
     }
     char tmp[24];
     size_t i = sizeof(tmp);
-    while (v >= 100) { /* two digits per division */
-        unsigned r = (unsigned)(v % 100);
+    while (v >= 100) {
+        i -= 2;
+        memcpy(tmp + i, digit_pairs + 2 * (v % 100), 2);
         v /= 100;
-        tmp[--i] = (char)('0' + r % 10);
-        tmp[--i] = (char)('0' + r / 10);
     }
-    if (v >= 10)
-        tmp[--i] = (char)('0' + v % 10), v /= 10;
-    if (v || i == sizeof(tmp))
+    if (v >= 10) {
+        i -= 2;
+        memcpy(tmp + i, digit_pairs + 2 * v, 2);
+    } else {
         tmp[--i] = (char)('0' + v);
+    }
     sb_put(sb, tmp + i, sizeof(tmp) - i);
 }
 
@@ -116,24 +126,25 @@ static void sb_time_prefix(struct strbuf *sb, time_t t);
 
 void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv)
 {
-    /* Records come in bursts within one second: format "YYYY-MM-DDTHH:MM:SS" once per second. */
+    /* Records come in bursts within one second: format "YYYY-MM-DDTHH:MM:SS" once per second,
+     * then only the microseconds, and append the whole in one step. */
     static time_t cached = (time_t)-1;
-    static char prefix[32];
+    static char text[48];
     static size_t prefix_len;
     if (tv->tv_sec != cached) {
-        struct strbuf tmp = {.p = prefix, .cap = sizeof(prefix), .max = sizeof(prefix) - 1};
+        struct strbuf tmp = {.p = text, .cap = sizeof(text) - 8, .max = sizeof(text) - 9};
         sb_time_prefix(&tmp, tv->tv_sec);
         prefix_len = tmp.len;
         cached = tv->tv_sec;
+        text[prefix_len] = '.';
+        text[prefix_len + 7] = 'Z';
     }
-    sb_put(sb, prefix, prefix_len);
-    sb_putc(sb, '.');
-    char us[7];
-    unsigned long u = (unsigned long)tv->tv_usec % 1000000UL;
-    for (int i = 5; i >= 0; i--, u /= 10)
-        us[i] = (char)('0' + u % 10);
-    sb_put(sb, us, 6);
-    sb_putc(sb, 'Z');
+    unsigned u = (unsigned)((unsigned long)tv->tv_usec % 1000000UL);
+    char *d = text + prefix_len + 1;
+    memcpy(d, digit_pairs + 2 * (u / 10000), 2);
+    memcpy(d + 2, digit_pairs + 2 * (u / 100 % 100), 2);
+    memcpy(d + 4, digit_pairs + 2 * (u % 100), 2);
+    sb_put(sb, text, prefix_len + 8);
 }
 
 static void sb_time_prefix(struct strbuf *sb, time_t t)
@@ -185,22 +196,53 @@ static size_t utf8_seq_len(const uint8_t *p, size_t n)
 
 static const char hexdig[] = "0123456789abcdef";
 
-/* Bytes a JSON string can carry as they are: printable ASCII but '"' and '\\'. */
-static const uint8_t json_plain[256] = {
-    [0x20] = 1, [0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7E] = 1,
-};
+/* Bytes the escapers copy as they are: printable ASCII (0x20-0x7E); for JSON not '"' or '\\'. */
+static const uint8_t plain_print[256] = {[0x20 ... 0x7E] = 1};
+static const uint8_t plain_json[256] = {[0x20 ... 0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7E] = 1};
+
+/* Length of the run of `plain` bytes at p (`json`: plain_json, else plain_print). Wire text is
+ * mostly such runs; SSE2 looks at 16 bytes a step, the table at the rest. */
+static size_t plain_run(const uint8_t *p, size_t n, bool json)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F);
+    const __m128i q = _mm_set1_epi8(json ? '"' : 0x7F), bs = _mm_set1_epi8(json ? '\\' : 0x7F);
+    for (; i + 16 <= n; i += 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* signed compare: bytes 0x80-0xFF are negative, so below 0x20 too */
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(x, lo), _mm_cmpeq_epi8(x, del)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (m)
+            return i + (size_t)__builtin_ctz(m);
+    }
+#endif
+    const uint8_t *t = json ? plain_json : plain_print;
+    while (i < n && t[p[i]])
+        i++;
+    return i;
+}
 
 void sb_json_str(struct strbuf *sb, const uint8_t *p, size_t n)
 {
+    size_t i = plain_run(p, n, true);
+    if (i == n && sb->len + n + 2 < sb->cap) { /* nothing to escape: the usual case */
+        char *o = sb->p + sb->len;
+        o[0] = '"';
+        memcpy(o + 1, p, n);
+        o[n + 1] = '"';
+        o[n + 2] = '\0';
+        sb->len += n + 2;
+        return;
+    }
     sb_putc(sb, '"');
-    size_t i = 0;
+    sb_put(sb, p, i);
     while (i < n) {
-        size_t run = i;
-        while (run < n && json_plain[p[run]])
-            run++;
-        if (run > i) {
-            sb_put(sb, p + i, run - i);
-            i = run;
+        size_t run = plain_run(p + i, n - i, true);
+        if (run) {
+            sb_put(sb, p + i, run);
+            i += run;
             continue;
         }
         uint8_t c = p[i];
@@ -238,12 +280,13 @@ void sb_term_str(struct strbuf *sb, const uint8_t *p, size_t n, bool ascii_only)
 {
     size_t i = 0;
     while (i < n) {
-        uint8_t c = p[i];
-        if (c >= 0x20 && c < 0x7F) {
-            sb_putc(sb, (char)c);
-            i++;
+        size_t run = plain_run(p + i, n - i, false);
+        if (run) {
+            sb_put(sb, p + i, run);
+            i += run;
             continue;
         }
+        uint8_t c = p[i];
         size_t u = (!ascii_only && c >= 0x80) ? utf8_seq_len(p + i, n - i) : 0;
         /* C1 controls (U+0080..U+009F) are terminal controls too: escape them. */
         if (u && !(u == 2 && c == 0xC2 && p[i + 1] < 0xA0)) {
@@ -279,14 +322,12 @@ void esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n)
         return;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
-        size_t run = i; /* printable ASCII: copy in one go */
-        while (run < n && p[run] >= 0x20 && p[run] < 0x7F)
-            run++;
-        if (run > i) {
-            size_t k = run - i < size - 1 - o ? run - i : size - 1 - o;
-            memcpy(dst + o, p + i, k);
-            o += k;
-            i += k;
+        size_t room = size - 1 - o;
+        size_t run = plain_run(p + i, n - i < room ? n - i : room, false); /* copied at once */
+        if (run) {
+            memcpy(dst + o, p + i, run);
+            o += run;
+            i += run;
             if (o == size - 1)
                 break;
             continue;
