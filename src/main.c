@@ -313,12 +313,16 @@ struct sinks {
 static void sinks_build(struct sinks *k, const struct options *o)
 {
     memset(k, 0, sizeof(*k));
+    /* Records someone may be waiting for go out one by one: live capture, a capture arriving
+     * on standard input (tcpdump -w - | smtpsniff -r -), a terminal. */
     bool live = o->cap.iface != NULL;
+    for (unsigned i = 0; i < o->cap.nfiles; i++)
+        live = live || strcmp(o->cap.files[i], "-") == 0;
+    bool tty = isatty(STDOUT_FILENO);
     if (o->json) {
-        struct out_json_opts jo = {.out = stdout, .flush_each = live};
+        struct out_json_opts jo = {.out = stdout, .flush_each = live || tty};
         k->json = k->list[k->n++] = out_json_new(&jo);
     } else {
-        bool tty = isatty(STDOUT_FILENO);
         struct out_live_opts lo = {.out = stdout,
                                    .color = o->color == 1 || (o->color < 0 && tty && getenv("NO_COLOR") == NULL),
                                    .errors_only = o->errors_only,

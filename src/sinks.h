@@ -12,7 +12,7 @@
 /* --- JSON Lines (out_json.c) --- */
 struct out_json_opts {
     FILE *out;
-    bool flush_each;  /* live capture: fflush after every record */
+    bool flush_each;  /* write and fflush every record (else batched): live, stdin, a terminal */
 };
 struct smtp_sink *out_json_new(const struct out_json_opts *o);
 void out_json_free(struct smtp_sink *s);

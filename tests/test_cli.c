@@ -301,6 +301,24 @@ Test(cli, stdin_same_as_file, .init = setup, .fini = teardown, .timeout = 30)
               "pcapng on stdin differs from -r FILE");
 }
 
+/* A capture arriving on stdin (tcpdump -U -w - | smtpsniff -r -) is followed as it comes:
+ * records are written while the input is still open, not held until its end. */
+Test(cli, stdin_records_before_eof, .init = setup, .fini = teardown, .timeout = 30)
+{
+    char cmd[1536];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && { (cat pcaps/postfix-basic.pcap; sleep 6) | '%s' --json -r - >'%s' 2>/dev/null & } && "
+             "for i in $(seq 50); do [ -s '%s' ] && break; sleep 0.1; done; wc -c <'%s' >'%s'; wait",
+             SRCDIR, SMTPSNIFF_BIN, tpath("out"), tpath("out"), tpath("out"), tpath("early"));
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    char *early = slurp(tpath("early"), NULL);
+    size_t out_len;
+    slurp(tpath("out"), &out_len);
+    cr_assert_not_null(early);
+    cr_expect_gt(strtoul(early, NULL, 10), 0, "no record before the end of standard input");
+    cr_expect_gt(out_len, 0);
+}
+
 /* ---- the summary file ---------------------------------------------------------------------- */
 
 /* An unwritable summary: exit 1 and one line naming it, but the transcript is complete. */
