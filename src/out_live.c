@@ -235,7 +235,7 @@ static void live_put_field(struct out_live *L, const uint8_t *p, size_t n)
 {
     size_t width = L->o.arg_width;
     size_t at = L->grp.len;
-    sink_put_term(&L->grp, p, n);
+    sb_term_str(&L->grp, p, n, false);
     if (width == 0 || L->grp.len - at <= width || live_columns(L->grp.p + at, L->grp.len - at) <= width)
         return;
     L->grp.len = at;
@@ -272,7 +272,7 @@ static void live_verb(struct out_live *L, const struct smtp_command *c)
     size_t n = c->verb_len < sizeof(c->verb) ? c->verb_len : strnlen(c->verb, sizeof(c->verb));
     const char *name = smtp_verb_name(c->id);
     if (n)
-        sink_put_term(&L->grp, (const uint8_t *)c->verb, n);
+        sb_term_str(&L->grp, (const uint8_t *)c->verb, n, false);
     else if (name && name[0])
         sb_puts(&L->grp, name);
     else

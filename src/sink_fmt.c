@@ -5,25 +5,22 @@
 
 #include "smtpsniff/reply.h"
 
-static void sink_two(char *d, unsigned v)
-{
-    d[0] = (char)('0' + v / 10 % 10);
-    d[1] = (char)('0' + v % 10);
-}
-
 void sink_put_clock(struct strbuf *sb, const struct timeval *tv)
 {
-    long long day = (long long)tv->tv_sec % 86400;
-    if (day < 0)
-        day += 86400;
-    unsigned sec = (unsigned)day;
-    unsigned long u = (unsigned long)tv->tv_usec % 1000000UL;
-    char c[16] = "00:00:00.000000";
-    sink_two(c, sec / 3600);
-    sink_two(c + 3, sec / 60 % 60);
-    sink_two(c + 6, sec % 60);
-    for (int i = 14; i >= 9; i--, u /= 10)
-        c[i] = (char)('0' + u % 10);
+    /* "HH:MM:SS." changes once a second: kept, and only the microseconds written per line. */
+    static time_t cached = (time_t)-1;
+    static char c[16] = "00:00:00.000000";
+    if (tv->tv_sec != cached) {
+        long long day = (long long)tv->tv_sec % 86400;
+        if (day < 0)
+            day += 86400;
+        unsigned sec = (unsigned)day;
+        fmt_digits2(c, sec / 3600);
+        fmt_digits2(c + 3, sec / 60 % 60);
+        fmt_digits2(c + 6, sec % 60);
+        cached = tv->tv_sec;
+    }
+    fmt_digits6(c + 9, (unsigned)((unsigned long)tv->tv_usec % 1000000UL));
     sb_put(sb, c, sizeof(c) - 1);
 }
 
@@ -40,25 +37,9 @@ void sink_put_duration(struct strbuf *sb, const struct timeval *start, const str
     sb_putc(sb, 's');
 }
 
-void sink_put_term(struct strbuf *sb, const uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t run = i;
-        while (run < n && p[run] >= 0x20 && p[run] < 0x7F)
-            run++;
-        sb_put(sb, p + i, run - i);
-        i = run;
-        while (run < n && !(p[run] >= 0x20 && p[run] < 0x7F))
-            run++;
-        sb_term_str(sb, p + i, run - i, false);
-        i = run;
-    }
-}
-
 void sink_put_name(struct strbuf *sb, const char *s, size_t max)
 {
-    sink_put_term(sb, (const uint8_t *)s, strnlen(s, max));
+    sb_term_str(sb, (const uint8_t *)s, strnlen(s, max), false);
 }
 
 void sink_put_endpoint(struct strbuf *sb, const struct smtp_endpoint *e)

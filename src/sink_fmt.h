@@ -8,15 +8,12 @@
 #include "smtpsniff/smtp.h"
 #include "strbuf.h"
 
-/* "HH:MM:SS.uuuuuu", UTC, without gmtime (time_t has no leap seconds). */
+/* "HH:MM:SS.uuuuuu", UTC, without gmtime (time_t has no leap seconds); "HH:MM:SS" kept per second. */
 void sink_put_clock(struct strbuf *sb, const struct timeval *tv);
 /* "12.345s": end - start in seconds with milliseconds; "0.000s" if end precedes start. */
 void sink_put_duration(struct strbuf *sb, const struct timeval *start, const struct timeval *end);
-/* Wire bytes for a terminal: the same output as sb_term_str(.., false), printable-ASCII runs
- * copied at once (sb_term_str goes byte by byte). */
-void sink_put_term(struct strbuf *sb, const uint8_t *p, size_t n);
 /* A name the core stored in a fixed char array (helo, address, mechanism, notice detail), through
- * sink_put_term. Reads at most `max` bytes, stops at NUL. */
+ * sb_term_str. Reads at most `max` bytes, stops at NUL. */
 void sink_put_name(struct strbuf *sb, const char *s, size_t max);
 /* "addr:port", IPv6 addresses in brackets. */
 void sink_put_endpoint(struct strbuf *sb, const struct smtp_endpoint *e);

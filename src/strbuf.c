@@ -69,6 +69,18 @@ static const char digit_pairs[] = "000102030405060708091011121314151617181920212
                                   "34353637383940414243444546474849505152535455565758596061626364656667"
                                   "6869707172737475767778798081828384858687888990919293949596979899";
 
+void fmt_digits2(char d[2], unsigned v)
+{
+    memcpy(d, digit_pairs + 2 * (v % 100), 2);
+}
+
+void fmt_digits6(char d[6], unsigned v)
+{
+    memcpy(d, digit_pairs + 2 * (v / 10000 % 100), 2);
+    memcpy(d + 2, digit_pairs + 2 * (v / 100 % 100), 2);
+    memcpy(d + 4, digit_pairs + 2 * (v % 100), 2);
+}
+
 void sb_u64(struct strbuf *sb, uint64_t v)
 {
     if (v < 10) { /* codes' digits, counts, small ids: the common case */
@@ -139,11 +151,7 @@ void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv)
         text[prefix_len] = '.';
         text[prefix_len + 7] = 'Z';
     }
-    unsigned u = (unsigned)((unsigned long)tv->tv_usec % 1000000UL);
-    char *d = text + prefix_len + 1;
-    memcpy(d, digit_pairs + 2 * (u / 10000), 2);
-    memcpy(d + 2, digit_pairs + 2 * (u / 100 % 100), 2);
-    memcpy(d + 4, digit_pairs + 2 * (u % 100), 2);
+    fmt_digits6(text + prefix_len + 1, (unsigned)((unsigned long)tv->tv_usec % 1000000UL));
     sb_put(sb, text, prefix_len + 8);
 }
 

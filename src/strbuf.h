@@ -46,6 +46,9 @@ static inline void sb_putc(struct strbuf *sb, char c)
 /* A string literal, its length known at compile time. */
 #define SB_LIT(sb, lit) sb_put((sb), (lit), sizeof(lit) - 1)
 void sb_u64(struct strbuf *sb, uint64_t v);
+/* v's last two / six decimal digits, zero-padded, written at d (no NUL). */
+void fmt_digits2(char d[2], unsigned v);
+void fmt_digits6(char d[6], unsigned v);
 void sb_i64(struct strbuf *sb, int64_t v);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "2024-05-01T10:00:00.123456Z" (RFC 3339, UTC, microseconds). */
