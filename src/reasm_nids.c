@@ -152,9 +152,12 @@ static void deliver(struct rstream *r, struct half_stream *h, enum smtp_dir dir)
     /* New bytes sit at the end of what the half-stream holds (nids_discard is not used). */
     const uint8_t *p = (const uint8_t *)h->data + (h->count - h->offset) - h->count_new;
     smtp_session_data(r->sess, dir, p, (size_t)h->count_new, &R.now);
+    /* The idle sweep works in whole seconds: the list only needs to stay in order of them. */
+    if (r->last.tv_sec != R.now.tv_sec) {
+        list_unlink(r);
+        list_append(r);
+    }
     r->last = R.now;
-    list_unlink(r);
-    list_append(r);
 }
 
 static void on_tcp(struct tcp_stream *a, void **param)

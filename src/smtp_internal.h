@@ -16,7 +16,7 @@ enum smtp_client_mode {
 };
 
 /* A client line waiting for its reply (RFC 2920: replies come in command order). */
-struct smtp_pending {
+struct smtp_pending { /* smtp_pending_push sets every member: add new ones there */
     struct smtp_command cmd;
     uint8_t inline_arg[64];
     uint8_t *heap_arg;
@@ -36,35 +36,29 @@ struct smtp_body {
     struct smtp_line_framer bdat_lines; /* header lines inside BDAT chunks */
 };
 
+/* Members in the order a segment touches them: what every segment and line reads comes first,
+ * the large and rarely used buffers last (about 300 sessions are open at once; fewer cache
+ * lines per segment is a measurable share of the run). */
 struct smtp_session {
-    struct smtp_session_info info;
-    const struct smtp_sink *sink;
-    unsigned flags;
-    struct smtp_line_framer framer[2];
     enum smtp_client_mode cmode;
     bool server_tls;      /* server bytes are TLS */
+    bool reply_open;
+    bool gap[2];          /* bytes of that direction are missing: pairing is best effort */
+    unsigned flags;
     uint64_t bdat_left;
+    const struct smtp_sink *sink;
+    struct smtp_line_framer framer[2];
 
     struct smtp_pending *q; /* ring of pending client lines */
     unsigned q_head, q_len, q_cap;
-
-    /* The server reply being assembled (multi-line, RFC 5321 4.2.1). */
-    struct smtp_reply reply;
-    bool reply_open;
-    struct strbuf reply_text;
-    size_t line_off[SMTP_MAX_REPLY_LINES];
 
     /* Session facts learnt from (command, reply) pairs. */
     bool greeted, ehlo_done, pipelining, smtputf8, chunking, starttls_offered;
     bool quit_sent, quit_noticed, starttls_sent, in_auth, auth_login_user_next, data_refused;
     bool pipelining_noticed, eightbit_noticed;
-    bool gap[2];          /* bytes of that direction are missing: pairing is best effort */
+    bool hold_overflowed;     /* stop holding until the DATA is answered */
     unsigned auth_unanswered; /* AUTH or SASL lines waiting for a reply: what follows is SASL */
     unsigned data_unanswered; /* DATA lines waiting for a reply: client bytes are held */
-    struct strbuf held;       /* client bytes sent while DATA is unanswered */
-    struct timeval held_ts;
-    bool hold_overflowed;     /* stop holding until the DATA is answered */
-    unsigned notice_count[SMTP_NOTICE_COUNT];
 
     /* Open transactions, oldest first. RFC 2920: MAIL may be pipelined behind what ends the
      * last one (".", BDAT LAST, RSET, a new EHLO); it opens the next, which becomes current
@@ -76,7 +70,17 @@ struct smtp_session {
     } txq[SMTP_MAX_OPEN_TXNS];
     unsigned txq_len, serial_counter;
     struct smtp_body body;
-    struct strbuf tls_hello;      /* ClientHello bytes buffered to read the SNI */
+
+    struct smtp_session_info info; /* counters first, names and extensions last */
+
+    /* The server reply being assembled (multi-line, RFC 5321 4.2.1). */
+    struct strbuf reply_text;
+    struct smtp_reply reply;
+    size_t line_off[SMTP_MAX_REPLY_LINES];
+    struct strbuf held;            /* client bytes sent while DATA is unanswered */
+    struct timeval held_ts;
+    unsigned notice_count[SMTP_NOTICE_COUNT];
+    struct strbuf tls_hello;       /* ClientHello bytes buffered to read the SNI */
 };
 
 /* The current transaction (the oldest open one) and its serial; NULL / 0 when none. */

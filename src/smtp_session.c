@@ -105,7 +105,16 @@ void smtp_session_notice(struct smtp_session *s, enum smtp_notice_id id, enum sm
 
 static struct smtp_pending *pending_at(struct smtp_session *s, unsigned i)
 {
-    return &s->q[(s->q_head + i) % s->q_cap];
+    return &s->q[(s->q_head + i) & (s->q_cap - 1)]; /* q_cap is a power of two */
+}
+
+_Static_assert((SMTP_MAX_PENDING & (SMTP_MAX_PENDING - 1)) == 0, "the pending ring doubles up to SMTP_MAX_PENDING");
+
+/* The oldest entry leaves the ring (its contents are the caller's to release). */
+static void pending_pop(struct smtp_session *s)
+{
+    s->q_head = (s->q_head + 1) & (s->q_cap - 1);
+    s->q_len--;
 }
 
 /* Bookkeeping when a pending line leaves the queue (answered, dropped or flushed). */
@@ -132,8 +141,7 @@ static void pending_drop_oldest(struct smtp_session *s, const struct timeval *ts
                 old->cmd.verb_len ? smtp_verb_text(&old->cmd, verb) : "(greeting)");
     pending_left(s, old);
     pending_release(old);
-    s->q_head = (s->q_head + 1) % s->q_cap;
-    s->q_len--;
+    pending_pop(s);
 }
 
 static void pending_grow(struct smtp_session *s)
@@ -163,8 +171,11 @@ void smtp_pending_push(struct smtp_session *s, enum smtp_verb id, const char *ve
     if (s->q_len == s->q_cap)
         pending_grow(s);
     struct smtp_pending *pc = pending_at(s, s->q_len);
-    memset(pc, 0, sizeof(*pc));
+    /* Every member is set below (no memset: this runs for every client line). */
     pc->cmd.id = id;
+    pc->cmd.arg_redacted = false;
+    pc->heap_arg = NULL;
+    pc->bdat_last = false;
     if (verb_len > SMTP_MAX_VERB)
         verb_len = SMTP_MAX_VERB;
     memcpy(pc->cmd.verb, verb, verb_len);
@@ -294,9 +305,8 @@ static void reply_complete(struct smtp_session *s, const struct timeval *ts)
         struct smtp_pending cur = *pc;
         if (cur.heap_arg == NULL)
             cur.cmd.arg.p = cur.inline_arg;
-        memset(pc, 0, sizeof(*pc));
-        s->q_head = (s->q_head + 1) % s->q_cap;
-        s->q_len--;
+        pc->heap_arg = NULL; /* owned by cur now */
+        pending_pop(s);
         pending_left(s, &cur);
         if (r->code == 334 && (cur.cmd.id == SMTP_VERB_AUTH || cur.cmd.id == SMTP_VERB_SASL))
             smtp_auth_decode_challenge(r);
@@ -512,8 +522,7 @@ void smtp_session_end(struct smtp_session *s, enum smtp_end_reason why, const st
         if (pc->cmd.id != SMTP_VERB_GREETING)
             emit_exchange(s, pc, NULL);
         pending_release(pc);
-        s->q_head = (s->q_head + 1) % s->q_cap;
-        s->q_len--;
+        pending_pop(s);
     }
     while (smtp_cur_txn(s)) /* the open one, then a pipelined next one */
         smtp_txn_finish(s, SMTP_TXN_INCOMPLETE, SMTP_VERB_UNKNOWN);

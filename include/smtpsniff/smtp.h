@@ -64,8 +64,8 @@ struct smtp_reply {
     char enhanced[16];  /* "2.1.5", or "" */
     unsigned nlines;    /* lines kept in line[] */
     unsigned lines_dropped;
-    struct smtp_span line[SMTP_MAX_REPLY_LINES]; /* text after "NNN-" / "NNN ", no CRLF */
     struct timeval ts;  /* time of the final line */
+    struct smtp_span line[SMTP_MAX_REPLY_LINES]; /* text after "NNN-" / "NNN ", no CRLF */
     char challenge[SMTP_MAX_NAME]; /* 334 inside AUTH: the base64 challenge decoded ("Username:"),
                                       printable; "" otherwise (RFC 4954 4) */
 };
@@ -144,20 +144,21 @@ struct smtp_auth_info {
 
 /* What sinks see of a session; the core's private state embeds it. */
 struct smtp_session_info {
+    /* Counters and times first: they change with every segment and reply. */
+    uint64_t bytes[2]; /* by enum smtp_dir */
+    struct timeval start, end;
+    unsigned replies_by_class[6]; /* index = first digit: [2]..[5] */
+    unsigned commands, transactions, notices, notices_dropped;
     uint64_t id;
     struct smtp_endpoint client, server;
-    struct timeval start, end;
     enum smtp_end_reason end_reason;
     enum smtp_tls tls;
+    bool auth_seen;
+    struct smtp_auth_info auth;
     char helo[SMTP_MAX_NAME];
     char sni[SMTP_MAX_NAME];
     unsigned nextensions; /* EHLO keywords with parameters, NUL-separated in `extensions` */
     char extensions[SMTP_MAX_EXTENSION_BYTES];
-    bool auth_seen;
-    struct smtp_auth_info auth;
-    uint64_t bytes[2]; /* by enum smtp_dir */
-    unsigned replies_by_class[6]; /* index = first digit: [2]..[5] */
-    unsigned commands, transactions, notices, notices_dropped;
 };
 
 /* A sink: any of these may be NULL. Records arrive in protocol order. */
