@@ -68,7 +68,14 @@ static void session_members(struct out_json *j, const struct smtp_session_info *
         c->id = s->id;
         c->len = tmp.len;
     }
-    sb_put(&j->sb, c->text, c->len);
+    struct strbuf *sb = &j->sb;
+    if (sb->len + sizeof(c->text) < sb->cap) { /* copy the whole slot: a known size, no call */
+        memcpy(sb->p + sb->len, c->text, sizeof(c->text));
+        sb->len += c->len;
+        sb->p[sb->len] = '\0';
+    } else {
+        sb_put(sb, c->text, c->len);
+    }
 }
 
 #define RECORD_BEGIN(j, type, ts, s)                                                              \

@@ -152,7 +152,10 @@ void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv)
         text[prefix_len + 7] = 'Z';
     }
     fmt_digits6(text + prefix_len + 1, (unsigned)((unsigned long)tv->tv_usec % 1000000UL));
-    sb_put(sb, text, prefix_len + 8);
+    if (prefix_len == 19) /* four-digit years: a copy of known size, no memcpy call */
+        sb_put(sb, text, 27);
+    else
+        sb_put(sb, text, prefix_len + 8);
 }
 
 static void sb_time_prefix(struct strbuf *sb, time_t t)
@@ -232,9 +235,9 @@ static size_t plain_run(const uint8_t *p, size_t n, bool json)
     return i;
 }
 
-void sb_json_str(struct strbuf *sb, const uint8_t *p, size_t n)
+/* The JSON string of p[0..n), the first `i` bytes already known to need no escape. */
+static void json_quoted(struct strbuf *sb, const uint8_t *p, size_t n, size_t i)
 {
-    size_t i = plain_run(p, n, true);
     if (i == n && sb->len + n + 2 < sb->cap) { /* nothing to escape: the usual case */
         char *o = sb->p + sb->len;
         o[0] = '"';
@@ -276,12 +279,24 @@ void sb_json_str(struct strbuf *sb, const uint8_t *p, size_t n)
     sb_putc(sb, '"');
 }
 
+void sb_json_str(struct strbuf *sb, const uint8_t *p, size_t n)
+{
+    json_quoted(sb, p, n, plain_run(p, n, true));
+}
+
 void sb_json_cstr(struct strbuf *sb, const char *s)
 {
-    if (s == NULL)
-        sb_puts(sb, "null");
-    else
-        sb_json_str(sb, (const uint8_t *)s, strlen(s));
+    if (s == NULL) {
+        SB_LIT(sb, "null");
+        return;
+    }
+    /* Stored names are short: one pass finds both the end and anything to escape (NUL is not
+     * plain, so the table stops there). */
+    const uint8_t *p = (const uint8_t *)s;
+    size_t plain = 0;
+    while (plain_json[p[plain]])
+        plain++;
+    json_quoted(sb, p, p[plain] ? plain + strlen(s + plain) : plain, plain);
 }
 
 void sb_term_str(struct strbuf *sb, const uint8_t *p, size_t n, bool ascii_only)
