@@ -129,37 +129,50 @@ static void rfc2047_decode(const uint8_t *p, size_t n, char *dst, size_t dsz)
 
 /* --- headers ------------------------------------------------------------------------------- */
 
+/* The headers kept (RFC 5322 3.6), where, and whether RFC 2047 words are decoded. */
+static const struct {
+    const char *name;
+    size_t len, off; /* off SIZE_MAX: the next Received slot */
+    bool decode;
+} header_slots[] = {
+#define SLOT(n, field, dec) {n, sizeof(n) - 1, offsetof(struct smtp_message_info, field), dec}
+    {"received", 8, SIZE_MAX, false},
+    SLOT("date", date, false),
+    SLOT("from", from, true),
+    SLOT("to", to, true),
+    SLOT("cc", cc, true),
+    SLOT("reply-to", reply_to, false),
+    SLOT("message-id", message_id, false),
+    SLOT("in-reply-to", in_reply_to, false),
+    SLOT("subject", subject, true),
+    SLOT("x-mailer", user_agent, false),
+    SLOT("user-agent", user_agent, false),
+    SLOT("x-originating-ip", x_originating_ip, false),
+#undef SLOT
+};
+
+void smtp_message_reset(struct smtp_message_info *m)
+{
+    /* Empty strings and no Received lines: what a zeroed struct reads as, without clearing
+     * its 6 KB of text (a transaction is reset for every mail). */
+    m->size = 0;
+    m->nreceived = 0;
+    for (size_t i = 0; i < sizeof(header_slots) / sizeof(header_slots[0]); i++)
+        if (header_slots[i].off != SIZE_MAX)
+            ((char *)m + header_slots[i].off)[0] = '\0';
+}
+
 /* Where a header's value is kept (NULL: not kept); `decode`: RFC 2047 words are decoded. */
 static char *header_slot(struct smtp_message_info *m, const char *name, bool *decode)
 {
-    static const struct {
-        const char *name;
-        size_t len, off; /* off SIZE_MAX: the next Received slot */
-        bool decode;
-    } slots[] = {
-#define SLOT(n, field, dec) {n, sizeof(n) - 1, offsetof(struct smtp_message_info, field), dec}
-        {"received", 8, SIZE_MAX, false},
-        SLOT("date", date, false),
-        SLOT("from", from, true),
-        SLOT("to", to, true),
-        SLOT("cc", cc, true),
-        SLOT("reply-to", reply_to, false),
-        SLOT("message-id", message_id, false),
-        SLOT("in-reply-to", in_reply_to, false),
-        SLOT("subject", subject, true),
-        SLOT("x-mailer", user_agent, false),
-        SLOT("user-agent", user_agent, false),
-        SLOT("x-originating-ip", x_originating_ip, false),
-#undef SLOT
-    };
     size_t nl = strlen(name);
-    for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
-        if (slots[i].len != nl || strcasecmp(name, slots[i].name) != 0)
+    for (size_t i = 0; i < sizeof(header_slots) / sizeof(header_slots[0]); i++) {
+        if (header_slots[i].len != nl || strcasecmp(name, header_slots[i].name) != 0)
             continue;
-        *decode = slots[i].decode;
-        if (slots[i].off == SIZE_MAX)
+        *decode = header_slots[i].decode;
+        if (header_slots[i].off == SIZE_MAX)
             return m->nreceived < SMTP_MAX_RECEIVED ? m->received[m->nreceived++] : NULL;
-        char *slot = (char *)m + slots[i].off;
+        char *slot = (char *)m + header_slots[i].off;
         return slot[0] ? NULL : slot; /* first occurrence wins */
     }
     return NULL;

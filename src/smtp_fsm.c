@@ -1,11 +1,16 @@
 /* smtp_fsm.c - session state changes, made on the (command, reply) pair and nowhere else
  * (a passive observer only knows a command took effect once the server said so), plus the
  * mail transactions they build (RFC 5321 3.3). */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pool.h"
 #include "smtp_internal.h"
+
+_Static_assert(offsetof(struct smtp_transaction, message) + sizeof(struct smtp_message_info) ==
+                   sizeof(struct smtp_transaction),
+               "txn_new clears what precedes the message and resets the message");
 
 /* Ended transactions kept for reuse, each with the recipient array it grew. */
 static struct pool txn_pool = POOL_INIT(struct smtp_transaction);
@@ -41,7 +46,8 @@ static struct smtp_transaction *txn_new(struct smtp_session *s, unsigned *serial
     size_t cap;
     struct smtp_transaction *t = pool_get(&txn_pool, &rcpt, &cap);
     if (t != NULL) {
-        memset(t, 0, sizeof(*t));
+        memset(t, 0, offsetof(struct smtp_transaction, message)); /* the message is last */
+        smtp_message_reset(&t->message);
         t->rcpt = rcpt; /* entries are set as recipients are added */
         t->rcpt_cap = (unsigned)cap;
     } else if ((t = calloc(1, sizeof(*t))) == NULL) {

@@ -130,6 +130,8 @@ bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const str
 size_t smtp_body_plain(struct smtp_session *s, const uint8_t *p, size_t n);
 void smtp_body_bytes(struct smtp_session *s, const uint8_t *p, size_t n); /* BDAT content */
 void smtp_body_end(struct smtp_session *s);
+/* A message with no size and no headers, as a zeroed one reads (fields are not cleared). */
+void smtp_message_reset(struct smtp_message_info *m);
 
 /* smtp_auth.c */
 void smtp_auth_command(struct smtp_session *s, struct smtp_pending *pc);

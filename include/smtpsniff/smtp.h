@@ -123,10 +123,10 @@ struct smtp_transaction {
         char enhanced[16];
         char text[SMTP_MAX_NAME];
     } data_reply;
-    bool have_message;
-    struct smtp_message_info message;
     enum smtp_txn_status status;
     enum smtp_verb rejected_at; /* step that failed, for SMTP_TXN_REJECTED */
+    bool have_message;
+    struct smtp_message_info message; /* last: a reused transaction resets it field by field */
 };
 
 struct smtp_notice {
