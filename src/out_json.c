@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sink_fmt.h"
 #include "sinks.h"
 #include "smtpsniff/reply.h"
 #include "strbuf.h"
@@ -25,6 +26,7 @@ struct out_json {
     struct smtp_sink sink;
     struct out_json_opts o;
     struct strbuf sb;
+    struct sink_annot_cache annot;
     struct session_prefix prefix[OUT_JSON_PREFIX_SLOTS];
 };
 
@@ -104,14 +106,6 @@ static void str_or_null(struct strbuf *sb, const char *s)
         SB_LIT(sb, "null");
 }
 
-/* The annotation of a reply depends only on (code, command): render each pair once, at first
- * sight, and copy it after that (it is most of every exchange record). */
-struct annot {
-    char *p;
-    size_t len;
-};
-static struct annot annot_cache[1000][SMTP_VERB_COUNT];
-
 static void annot_render(struct strbuf *sb, int code, enum smtp_verb verb)
 {
     const struct reply_entry *e = reply_lookup(code);
@@ -125,25 +119,9 @@ static void annot_render(struct strbuf *sb, int code, enum smtp_verb verb)
     sb_puts(sb, e->listed ? "true" : "false");
 }
 
-static void annot_put(struct strbuf *sb, int code, enum smtp_verb verb)
+static void reply_obj(struct out_json *j, const struct smtp_reply *r, enum smtp_verb verb)
 {
-    if (code < 0 || code > 999 || (unsigned)verb >= SMTP_VERB_COUNT) {
-        annot_render(sb, code, verb);
-        return;
-    }
-    struct annot *a = &annot_cache[code][verb];
-    if (a->p == NULL) {
-        struct strbuf tmp;
-        sb_init(&tmp, 1 << 16);
-        annot_render(&tmp, code, verb);
-        a->p = tmp.p; /* kept for the life of the process */
-        a->len = tmp.len;
-    }
-    sb_put(sb, a->p, a->len);
-}
-
-static void reply_obj(struct strbuf *sb, const struct smtp_reply *r, enum smtp_verb verb)
-{
+    struct strbuf *sb = &j->sb;
     SB_LIT(sb, "{\"code\":");
     sb_u64(sb, (uint64_t)r->code);
     KEY(sb, "enhanced");
@@ -160,7 +138,7 @@ static void reply_obj(struct strbuf *sb, const struct smtp_reply *r, enum smtp_v
         KEY(sb, "lines_dropped");
         sb_u64(sb, r->lines_dropped);
     }
-    annot_put(sb, r->code, verb);
+    sink_annot_put(&j->annot, sb, r->code, verb, annot_render);
     if (r->challenge[0]) {
         KEY(sb, "challenge");
         sb_json_cstr(sb, r->challenge);
@@ -188,7 +166,7 @@ static void on_exchange(void *ctx, const struct smtp_session_info *s, const stru
     }
     KEY(sb, "reply");
     if (x->reply)
-        reply_obj(sb, x->reply, x->cmd ? x->cmd->id : SMTP_VERB_GREETING);
+        reply_obj(j, x->reply, x->cmd ? x->cmd->id : SMTP_VERB_GREETING);
     else
         SB_LIT(sb, "null");
     record_end(j);
@@ -398,5 +376,6 @@ void out_json_free(struct smtp_sink *s)
     struct out_json *j = s->ctx;
     json_flush(j);
     sb_free(&j->sb);
+    sink_annot_free(&j->annot);
     free(j);
 }

@@ -31,9 +31,11 @@ struct live_held {
 struct out_live {
     struct smtp_sink sink; /* sink.ctx points back here */
     struct out_live_opts o;
-    struct strbuf grp;      /* the lines of the record being formatted */
+    struct strbuf *w;       /* where records are formatted: &out, or &grp under --errors */
+    struct strbuf grp;      /* --errors: the lines of the record being formatted */
     struct strbuf out;      /* formatted lines not yet written */
     struct strbuf field;    /* one escaped field, before shortening */
+    struct sink_annot_cache annot;
     struct timeval last_ts; /* time of the latest record (capture order): transactions carry none */
     size_t held_bytes;
     struct live_held *held[LIVE_BUCKETS];
@@ -111,18 +113,18 @@ static void live_held_emit(struct out_live *L, struct live_held *h)
     }
 }
 
-/* A record's lines are done: print them, or hold them for the session's end under --errors. */
+/* A record's lines are done: they are in the output already, or held for the session's end
+ * under --errors. */
 static void live_emit(struct out_live *L, const struct smtp_session_info *s, bool failed)
 {
     if (L->o.errors_only) {
         struct live_held *h = live_held_get(L, s->id);
         h->failed |= failed;
         live_held_add(L, h);
+        sb_reset(&L->grp);
     } else {
-        sb_put(&L->out, L->grp.p, L->grp.len);
         live_write(L, false);
     }
-    sb_reset(&L->grp);
 }
 
 /* ---- pieces of a line ---- */
@@ -130,13 +132,13 @@ static void live_emit(struct out_live *L, const struct smtp_session_info *s, boo
 static void live_color(struct out_live *L, const char *esc)
 {
     if (L->o.color && esc)
-        sb_puts(&L->grp, esc);
+        sb_puts(L->w, esc);
 }
 
 static void live_uncolor(struct out_live *L, const char *esc)
 {
     if (L->o.color && esc)
-        sb_puts(&L->grp, LIVE_RESET);
+        sb_puts(L->w, LIVE_RESET);
 }
 
 static const char *live_class_color(int code)
@@ -158,33 +160,33 @@ static const char *live_class_color(int code)
 /* "10:00:00.123456 #1" */
 static void live_stamp(struct out_live *L, const struct timeval *ts, uint64_t id)
 {
-    sink_put_clock(&L->grp, ts);
-    SB_LIT(&L->grp, " #");
-    sb_u64(&L->grp, id);
+    sink_put_clock(L->w, ts);
+    SB_LIT(L->w, " #");
+    sb_u64(L->w, id);
 }
 
 /* "10:00:00.123456 #1 C: " */
 static void live_prefix(struct out_live *L, const struct timeval *ts, uint64_t id, const char *marker)
 {
     live_stamp(L, ts, id);
-    sb_putc(&L->grp, ' ');
-    sb_puts(&L->grp, marker);
-    sb_putc(&L->grp, ' ');
+    sb_putc(L->w, ' ');
+    sb_puts(L->w, marker);
+    sb_putc(L->w, ' ');
 }
 
 /* text then a number: the per-line paths avoid printf (this runs once per command and reply). */
 static void live_num(struct out_live *L, const char *text, uint64_t v)
 {
-    sb_puts(&L->grp, text);
-    sb_u64(&L->grp, v);
+    sb_puts(L->w, text);
+    sb_u64(L->w, v);
 }
 
 static void live_pad(struct out_live *L, size_t n)
 {
     static const char spaces[] = "                                                                ";
     for (; n > sizeof(spaces) - 1; n -= sizeof(spaces) - 1)
-        sb_put(&L->grp, spaces, sizeof(spaces) - 1);
-    sb_put(&L->grp, spaces, n);
+        sb_put(L->w, spaces, sizeof(spaces) - 1);
+    sb_put(L->w, spaces, n);
 }
 
 static void live_note_ts(struct out_live *L, const struct timeval *ts)
@@ -234,16 +236,16 @@ static size_t live_fit(struct out_live *L, const uint8_t *p, size_t n, size_t wi
 static void live_put_field(struct out_live *L, const uint8_t *p, size_t n)
 {
     size_t width = L->o.arg_width;
-    size_t at = L->grp.len;
-    sb_term_str(&L->grp, p, n, false);
-    if (width == 0 || L->grp.len - at <= width || live_columns(L->grp.p + at, L->grp.len - at) <= width)
+    size_t at = L->w->len;
+    sb_term_str(L->w, p, n, false);
+    if (width == 0 || L->w->len - at <= width || live_columns(L->w->p + at, L->w->len - at) <= width)
         return;
-    L->grp.len = at;
+    L->w->len = at;
     size_t shown = live_fit(L, p, n, width);
-    sb_put(&L->grp, L->field.p, L->field.len);
-    SB_LIT(&L->grp, "... (+");
-    sb_u64(&L->grp, n - shown);
-    SB_LIT(&L->grp, " bytes)");
+    sb_put(L->w, L->field.p, L->field.len);
+    SB_LIT(L->w, "... (+");
+    sb_u64(L->w, n - shown);
+    SB_LIT(L->w, " bytes)");
 }
 
 /* ---- records ---- */
@@ -255,15 +257,15 @@ static void live_session_start(void *ctx, const struct smtp_session_info *s)
     if (L->o.quiet)
         return;
     live_prefix(L, &s->start, s->id, "++");
-    sink_put_endpoint(&L->grp, &s->client);
-    SB_LIT(&L->grp, " -> ");
-    sink_put_endpoint(&L->grp, &s->server);
-    SB_LIT(&L->grp, " (");
-    size_t at = L->grp.len;
-    sb_time_rfc3339(&L->grp, &s->start);
-    if (L->grp.len >= at + 10)
-        L->grp.len = at + 10; /* the date part */
-    SB_LIT(&L->grp, ")\n");
+    sink_put_endpoint(L->w, &s->client);
+    SB_LIT(L->w, " -> ");
+    sink_put_endpoint(L->w, &s->server);
+    SB_LIT(L->w, " (");
+    size_t at = L->w->len;
+    sb_time_rfc3339(L->w, &s->start);
+    if (L->w->len >= at + 10)
+        L->w->len = at + 10; /* the date part */
+    SB_LIT(L->w, ")\n");
     live_emit(L, s, false);
 }
 
@@ -272,11 +274,11 @@ static void live_verb(struct out_live *L, const struct smtp_command *c)
     size_t n = c->verb_len < sizeof(c->verb) ? c->verb_len : strnlen(c->verb, sizeof(c->verb));
     const char *name = smtp_verb_name(c->id);
     if (n)
-        sb_term_str(&L->grp, (const uint8_t *)c->verb, n, false);
+        sb_term_str(L->w, (const uint8_t *)c->verb, n, false);
     else if (name && name[0])
-        sb_puts(&L->grp, name);
+        sb_puts(L->w, name);
     else
-        SB_LIT(&L->grp, "?");
+        SB_LIT(L->w, "?");
 }
 
 static void live_command(struct out_live *L, const struct smtp_session_info *s, const struct smtp_command *c)
@@ -285,38 +287,43 @@ static void live_command(struct out_live *L, const struct smtp_session_info *s, 
     live_prefix(L, &c->ts, s->id, "C:");
     live_verb(L, c);
     if (c->arg_redacted) {
-        SB_LIT(&L->grp, " [redacted]");
+        SB_LIT(L->w, " [redacted]");
     } else if (c->arg.len) {
-        sb_putc(&L->grp, ' ');
+        sb_putc(L->w, ' ');
         live_put_field(L, c->arg.p, c->arg.len);
     }
-    sb_putc(&L->grp, '\n');
+    sb_putc(L->w, '\n');
 }
 
 /* "250-text", or "250 text" for the final line (when no line was dropped after it). */
 static void live_reply_text(struct out_live *L, const struct smtp_reply *r, unsigned i)
 {
-    sb_i64(&L->grp, r->code);
+    sb_i64(L->w, r->code);
     if (r->nlines == 0)
         return;
-    sb_putc(&L->grp, i + 1 < r->nlines || r->lines_dropped ? '-' : ' ');
+    sb_putc(L->w, i + 1 < r->nlines || r->lines_dropped ? '-' : ' ');
     live_put_field(L, r->line[i].p, r->line[i].len);
+}
+
+static void live_annot_render(struct strbuf *sb, int code, enum smtp_verb verb)
+{
+    SB_LIT(sb, "  [");
+    sb_puts(sb, reply_class_label(code));
+    sb_putc(sb, ' ');
+    sb_puts(sb, reply_class_name(code));
+    SB_LIT(sb, ": ");
+    sb_puts(sb, sink_reply_meaning(verb, code));
 }
 
 static void live_reply_note(struct out_live *L, enum smtp_verb verb, int code, const char *challenge)
 {
-    SB_LIT(&L->grp, "  [");
-    sb_puts(&L->grp, reply_class_label(code));
-    sb_putc(&L->grp, ' ');
-    sb_puts(&L->grp, reply_class_name(code));
-    SB_LIT(&L->grp, ": ");
-    sb_puts(&L->grp, sink_reply_meaning(verb, code));
+    sink_annot_put(&L->annot, L->w, code, verb, live_annot_render);
     if (challenge[0]) {
-        SB_LIT(&L->grp, ": \"");
-        sink_put_name(&L->grp, challenge, SMTP_MAX_NAME);
-        sb_putc(&L->grp, '"');
+        SB_LIT(L->w, ": \"");
+        sink_put_name(L->w, challenge, SMTP_MAX_NAME);
+        sb_putc(L->w, '"');
     }
-    sb_putc(&L->grp, ']');
+    sb_putc(L->w, ']');
 }
 
 /* First line annotated; the others indented under it, as on the wire, so EHLO lists stay readable. */
@@ -326,25 +333,25 @@ static void live_reply(struct out_live *L, const struct smtp_session_info *s, en
     const char *color = live_class_color(r->code);
     unsigned n = r->nlines < SMTP_MAX_REPLY_LINES ? r->nlines : SMTP_MAX_REPLY_LINES;
     live_note_ts(L, &r->ts);
-    size_t bol = L->grp.len;
+    size_t bol = L->w->len;
     live_prefix(L, &r->ts, s->id, "S:");
-    size_t indent = L->grp.len - bol;
+    size_t indent = L->w->len - bol;
     live_color(L, color);
     live_reply_text(L, r, 0);
     live_reply_note(L, verb, r->code, r->challenge);
     live_uncolor(L, color);
-    sb_putc(&L->grp, '\n');
+    sb_putc(L->w, '\n');
     for (unsigned i = 1; i < n; i++) {
         live_pad(L, indent);
         live_color(L, color);
         live_reply_text(L, r, i);
         live_uncolor(L, color);
-        sb_putc(&L->grp, '\n');
+        sb_putc(L->w, '\n');
     }
     if (r->lines_dropped) {
         live_pad(L, indent);
         live_num(L, "(+", r->lines_dropped);
-        SB_LIT(&L->grp, " lines not kept)\n");
+        SB_LIT(L->w, " lines not kept)\n");
     }
 }
 
@@ -372,15 +379,15 @@ static void live_rcpt_counts(struct out_live *L, const struct smtp_transaction *
         else
             bad++;
     }
-    SB_LIT(&L->grp, ", rcpt ");
-    sb_u64(&L->grp, ok);
-    SB_LIT(&L->grp, " accepted / ");
-    sb_u64(&L->grp, bad);
-    SB_LIT(&L->grp, " rejected");
+    SB_LIT(L->w, ", rcpt ");
+    sb_u64(L->w, ok);
+    SB_LIT(L->w, " accepted / ");
+    sb_u64(L->w, bad);
+    SB_LIT(L->w, " rejected");
     if (none)
-        live_num(L, " / ", none), SB_LIT(&L->grp, " unanswered");
+        live_num(L, " / ", none), SB_LIT(L->w, " unanswered");
     if (t->rcpts_dropped)
-        sb_printf(&L->grp, " (+%u not kept)", t->rcpts_dropped);
+        sb_printf(L->w, " (+%u not kept)", t->rcpts_dropped);
 }
 
 static const char *live_txn_color(enum smtp_txn_status st)
@@ -397,22 +404,22 @@ static void live_transaction(void *ctx, const struct smtp_session_info *s, const
     live_prefix(L, &t->ts, s->id, "==");
     live_color(L, color);
     live_num(L, "mail ", t->depth);
-    sb_putc(&L->grp, ' ');
-    sb_puts(&L->grp, smtp_txn_status_name(t->status));
+    sb_putc(L->w, ' ');
+    sb_puts(L->w, smtp_txn_status_name(t->status));
     if (t->status == SMTP_TXN_REJECTED)
-        SB_LIT(&L->grp, " at "), sb_puts(&L->grp, smtp_verb_name(t->rejected_at));
+        SB_LIT(L->w, " at "), sb_puts(L->w, smtp_verb_name(t->rejected_at));
     live_uncolor(L, color);
-    SB_LIT(&L->grp, ": from ");
+    SB_LIT(L->w, ": from ");
     if (t->mail_from[0])
-        sink_put_name(&L->grp, t->mail_from, sizeof(t->mail_from));
+        sink_put_name(L->w, t->mail_from, sizeof(t->mail_from));
     else
-        sb_puts(&L->grp, t->have_mail_from ? "<>" : "-");
+        sb_puts(L->w, t->have_mail_from ? "<>" : "-");
     live_rcpt_counts(L, t);
     if (t->have_message)
-        live_num(L, ", ", t->message.size), SB_LIT(&L->grp, " bytes");
+        live_num(L, ", ", t->message.size), SB_LIT(L->w, " bytes");
     if (t->have_data_reply)
         live_num(L, ", data ", (uint64_t)t->data_reply.code);
-    sb_putc(&L->grp, '\n');
+    sb_putc(L->w, '\n');
     live_emit(L, s, t->status == SMTP_TXN_REJECTED);
 }
 
@@ -424,13 +431,13 @@ static void live_notice(void *ctx, const struct smtp_session_info *s, const stru
         return;
     live_prefix(L, &n->ts, s->id, "!!");
     live_color(L, LIVE_NOTICE_COLOR);
-    sb_puts(&L->grp, smtp_notice_name(n->id));
-    SB_LIT(&L->grp, " (");
-    sb_puts(&L->grp, smtp_severity_name(smtp_notice_severity(n->id)));
-    SB_LIT(&L->grp, "): ");
-    sink_put_name(&L->grp, n->detail, sizeof(n->detail));
+    sb_puts(L->w, smtp_notice_name(n->id));
+    SB_LIT(L->w, " (");
+    sb_puts(L->w, smtp_severity_name(smtp_notice_severity(n->id)));
+    SB_LIT(L->w, "): ");
+    sink_put_name(L->w, n->detail, sizeof(n->detail));
     live_uncolor(L, LIVE_NOTICE_COLOR);
-    sb_putc(&L->grp, '\n');
+    sb_putc(L->w, '\n');
     live_emit(L, s, true);
 }
 
@@ -439,7 +446,7 @@ static void live_class_counts(struct out_live *L, const struct smtp_session_info
     static const char *const label[6] = {"", "", "2xx:", "3xx:", "4xx:", "5xx:"};
     for (int c = 2; c <= 5; c++) {
         if (c > 2)
-            sb_puts(&L->grp, sep);
+            sb_puts(L->w, sep);
         live_num(L, label[c], s->replies_by_class[c]);
     }
 }
@@ -462,46 +469,46 @@ static void live_quiet_line(struct out_live *L, const struct smtp_session_info *
                                                  : NULL;
     live_color(L, color);
     live_stamp(L, &s->start, s->id);
-    sb_putc(&L->grp, ' ');
-    sink_put_endpoint(&L->grp, &s->client);
-    SB_LIT(&L->grp, " -> ");
-    sink_put_endpoint(&L->grp, &s->server);
-    SB_LIT(&L->grp, " helo=");
+    sb_putc(L->w, ' ');
+    sink_put_endpoint(L->w, &s->client);
+    SB_LIT(L->w, " -> ");
+    sink_put_endpoint(L->w, &s->server);
+    SB_LIT(L->w, " helo=");
     if (s->helo[0])
-        sink_put_name(&L->grp, s->helo, sizeof(s->helo));
+        sink_put_name(L->w, s->helo, sizeof(s->helo));
     else
-        sb_putc(&L->grp, '-');
-    SB_LIT(&L->grp, " tls=");
-    sb_puts(&L->grp, smtp_tls_name(s->tls));
-    sb_putc(&L->grp, ' ');
+        sb_putc(L->w, '-');
+    SB_LIT(L->w, " tls=");
+    sb_puts(L->w, smtp_tls_name(s->tls));
+    sb_putc(L->w, ' ');
     live_class_counts(L, s, " ");
     live_num(L, " mails=", s->transactions);
     live_num(L, " notices=", (uint64_t)s->notices + s->notices_dropped);
-    SB_LIT(&L->grp, " end=");
-    sb_puts(&L->grp, smtp_end_reason_name(s->end_reason));
-    sb_putc(&L->grp, ' ');
-    sink_put_duration(&L->grp, &s->start, live_end_time(L, s));
+    SB_LIT(L->w, " end=");
+    sb_puts(L->w, smtp_end_reason_name(s->end_reason));
+    sb_putc(L->w, ' ');
+    sink_put_duration(L->w, &s->start, live_end_time(L, s));
     live_uncolor(L, color);
-    sb_putc(&L->grp, '\n');
+    sb_putc(L->w, '\n');
 }
 
 static void live_end_line(struct out_live *L, const struct smtp_session_info *s)
 {
     live_prefix(L, live_end_time(L, s), s->id, "--");
-    SB_LIT(&L->grp, "end ");
-    sb_puts(&L->grp, smtp_end_reason_name(s->end_reason));
-    SB_LIT(&L->grp, ", tls ");
-    sb_puts(&L->grp, smtp_tls_name(s->tls));
+    SB_LIT(L->w, "end ");
+    sb_puts(L->w, smtp_end_reason_name(s->end_reason));
+    SB_LIT(L->w, ", tls ");
+    sb_puts(L->w, smtp_tls_name(s->tls));
     live_num(L, ", ", s->commands);
-    SB_LIT(&L->grp, " commands, replies ");
+    SB_LIT(L->w, " commands, replies ");
     live_class_counts(L, s, " ");
     live_num(L, ", mails ", s->transactions);
     live_num(L, ", notices ", (uint64_t)s->notices + s->notices_dropped);
     live_num(L, ", bytes c:", s->bytes[SMTP_DIR_CLIENT]);
     live_num(L, " s:", s->bytes[SMTP_DIR_SERVER]);
-    SB_LIT(&L->grp, ", ");
-    sink_put_duration(&L->grp, &s->start, live_end_time(L, s));
-    sb_putc(&L->grp, '\n');
+    SB_LIT(L->w, ", ");
+    sink_put_duration(L->w, &s->start, live_end_time(L, s));
+    sb_putc(L->w, '\n');
 }
 
 static void live_session_end(void *ctx, const struct smtp_session_info *s)
@@ -516,12 +523,14 @@ static void live_session_end(void *ctx, const struct smtp_session_info *s)
         live_quiet_line(L, s);
     else
         live_end_line(L, s);
-    if (!L->o.errors_only || failed) {
-        if (pp && *pp)
-            live_held_emit(L, *pp);
-        sb_put(&L->out, L->grp.p, L->grp.len);
+    if (L->o.errors_only) { /* the end line is in grp: the session's lines go out before it */
+        if (failed) {
+            if (pp && *pp)
+                live_held_emit(L, *pp);
+            sb_put(&L->out, L->grp.p, L->grp.len);
+        }
+        sb_reset(&L->grp);
     }
-    sb_reset(&L->grp);
     if (pp && *pp)
         live_held_drop(L, pp);
     live_write(L, false);
@@ -534,6 +543,7 @@ struct smtp_sink *out_live_new(const struct out_live_opts *o)
         return NULL;
     L->o = *o;
     sb_init(&L->grp, LIVE_GROUP_MAX);
+    L->w = o->errors_only ? &L->grp : &L->out;
     sb_init(&L->out, LIVE_OUT_MAX);
     sb_init(&L->field, LIVE_FIELD_MAX);
     L->sink = (struct smtp_sink){.ctx = L,
@@ -568,5 +578,6 @@ void out_live_free(struct smtp_sink *s)
     sb_free(&L->grp);
     sb_free(&L->out);
     sb_free(&L->field);
+    sink_annot_free(&L->annot);
     free(L);
 }

@@ -1,6 +1,7 @@
 /* sink_fmt.c - small text-formatting helpers shared by the live feed and the summary. */
 #include "sink_fmt.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "smtpsniff/reply.h"
@@ -65,4 +66,38 @@ enum smtp_verb sink_reply_verb(const struct smtp_session_info *s, const struct s
     if (x->cmd)
         return x->cmd->id;
     return s->commands == 0 ? SMTP_VERB_GREETING : SMTP_VERB_UNKNOWN;
+}
+
+void sink_annot_put(struct sink_annot_cache *c, struct strbuf *sb, int code, enum smtp_verb verb,
+                    sink_annot_render_fn *render)
+{
+    if (code < 0 || code > 999 || (unsigned)verb >= SMTP_VERB_COUNT) {
+        render(sb, code, verb);
+        return;
+    }
+    if (c->row[code] == NULL && (c->row[code] = calloc(SMTP_VERB_COUNT, sizeof(struct sink_annot))) == NULL)
+        abort();
+    struct sink_annot *a = &c->row[code][verb];
+    if (a->p == NULL) {
+        struct strbuf tmp;
+        sb_init(&tmp, 1 << 16);
+        render(&tmp, code, verb);
+        if (tmp.p == NULL)
+            sb_put(&tmp, "", 0);
+        a->p = tmp.p; /* owned by the cache */
+        a->len = tmp.len;
+    }
+    sb_put(sb, a->p, a->len);
+}
+
+void sink_annot_free(struct sink_annot_cache *c)
+{
+    for (unsigned code = 0; code < 1000; code++) {
+        if (c->row[code] == NULL)
+            continue;
+        for (unsigned v = 0; v < SMTP_VERB_COUNT; v++)
+            free(c->row[code][v].p);
+        free(c->row[code]);
+        c->row[code] = NULL;
+    }
 }

@@ -1,4 +1,4 @@
-/* sink_fmt.h - small text-formatting helpers shared by the live feed and the summary. */
+/* sink_fmt.h - small text-formatting helpers shared by the sinks. */
 #ifndef SMTPSNIFF_SINK_FMT_H
 #define SMTPSNIFF_SINK_FMT_H
 
@@ -22,5 +22,18 @@ void sink_put_endpoint(struct strbuf *sb, const struct smtp_endpoint *e);
 const char *sink_reply_meaning(enum smtp_verb verb, int code);
 /* The verb a reply answers: the command's, or GREETING for a reply before any command. */
 enum smtp_verb sink_reply_verb(const struct smtp_session_info *s, const struct smtp_exchange *x);
+
+/* A reply's annotation depends only on (code, command): each sink renders it once per pair, at
+ * first sight, and copies it after that (it is most of every reply a sink writes). */
+struct sink_annot_cache {
+    struct sink_annot {
+        char *p;
+        size_t len;
+    } *row[1000]; /* by code, each SMTP_VERB_COUNT entries, allocated at first use */
+};
+typedef void sink_annot_render_fn(struct strbuf *sb, int code, enum smtp_verb verb);
+void sink_annot_put(struct sink_annot_cache *c, struct strbuf *sb, int code, enum smtp_verb verb,
+                    sink_annot_render_fn *render);
+void sink_annot_free(struct sink_annot_cache *c);
 
 #endif
