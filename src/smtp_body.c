@@ -272,40 +272,19 @@ bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const str
     return false;
 }
 
-/* Index of the first CR or LF in p[0..n), or n. SSE2 looks at 32 bytes a step. */
+/* Index of the first CR or LF in p[0..n), or n. */
 static size_t find_cr_lf(const uint8_t *p, size_t n)
 {
     size_t k = 0;
-#ifdef __SSE2__
-    const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-    for (; k + 32 <= n; k += 32) { /* content lines run to ~70 bytes: two blocks per test */
-        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
-        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + k + 16));
-        __m128i ma = _mm_or_si128(_mm_cmpeq_epi8(a, cr), _mm_cmpeq_epi8(a, lf));
-        __m128i mb = _mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf));
-        unsigned m = (unsigned)_mm_movemask_epi8(ma) | (unsigned)_mm_movemask_epi8(mb) << 16;
-        if (m)
-            return k + (size_t)__builtin_ctz(m);
-    }
-    for (; k + 16 <= n; k += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
-        unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf)));
-        if (m)
-            return k + (size_t)__builtin_ctz(m);
-    }
-#endif
     while (k < n && p[k] != '\r' && p[k] != '\n')
         k++;
     return k;
 }
 
-/* Most content lines only add to the size: no leading dot (end of data, stuffing, smuggling), no
- * CR but the one before the LF (bare-CR ends), at most SMTP_RFC_TEXT_LINE bytes. Take a run of
- * them in one scan for CR/LF, with no per-line call; any other line stops the run. */
-size_t smtp_body_plain(struct smtp_session *s, const uint8_t *p, size_t n)
+/* Plain lines one at a time from p[i], a line start: the reference the block scan must match,
+ * and what reads the last few bytes. */
+static size_t plain_lines(const uint8_t *p, size_t n, size_t i, bool *crlf)
 {
-    size_t i = 0;
-    bool crlf = s->body.prev_crlf;
     while (i < n && p[i] != '.') {
         size_t k = i + find_cr_lf(p + i, n - i), lf = k;
         if (k == n)
@@ -317,9 +296,70 @@ size_t smtp_body_plain(struct smtp_session *s, const uint8_t *p, size_t n)
         }
         if (lf + 1 - i > SMTP_RFC_TEXT_LINE)
             break;
-        crlf = lf != k;
+        *crlf = lf != k;
         i = lf + 1;
     }
+    return i;
+}
+
+#ifdef __SSE2__
+/* Bit i set where p[i] == c, for the 64 bytes at p. */
+static uint64_t mask64(const uint8_t *p, __m128i c)
+{
+    uint64_t m = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, c)) << (16 * k);
+    }
+    return m;
+}
+#endif
+
+size_t smtp_content_plain(const uint8_t *p, size_t n, bool *crlf)
+{
+    size_t start = 0; /* start of the line in progress: everything before it is taken */
+#ifdef __SSE2__
+    /* 64 bytes a step, as bit masks of LF, CR and '.', whatever the lines' lengths. A line
+     * stops the run if it starts with '.', holds a CR not followed by LF, or is too long. */
+    const __m128i vlf = _mm_set1_epi8('\n'), vcr = _mm_set1_epi8('\r'), vdot = _mm_set1_epi8('.');
+    uint64_t carry = 1; /* bit 0 of the next block starts a line */
+    size_t b = 0;
+    for (; b + 64 <= n; b += 64) {
+        uint64_t lf = mask64(p + b, vlf), cr = mask64(p + b, vcr), dot = mask64(p + b, vdot);
+        uint64_t next_lf = b + 64 < n && p[b + 64] == '\n';
+        uint64_t bad = (cr & ~((lf >> 1) | next_lf << 63)) | (dot & ((lf << 1) | carry));
+        if (lf ? b + (size_t)__builtin_ctzll(lf) + 1 - start > SMTP_RFC_TEXT_LINE
+               : b + 64 - start > SMTP_RFC_TEXT_LINE)
+            goto done; /* the line in progress is too long */
+        if (bad) {
+            uint64_t before = lf & ((1ULL << __builtin_ctzll(bad)) - 1);
+            if (before)
+                start = b + 64 - (size_t)__builtin_clzll(before);
+            goto done;
+        }
+        if (lf)
+            start = b + 64 - (size_t)__builtin_clzll(lf);
+        carry = lf >> 63;
+    }
+#endif
+    start = plain_lines(p, n, start, crlf);
+#ifdef __SSE2__
+done:
+#endif
+    if (start >= 2)
+        *crlf = p[start - 2] == '\r';
+    else if (start == 1)
+        *crlf = false; /* a lone LF */
+    return start;
+}
+
+/* Most content lines only add to the size: no leading dot (end of data, stuffing, smuggling), no
+ * CR but the one before the LF (bare-CR ends), at most SMTP_RFC_TEXT_LINE bytes. Take a run of
+ * them in one scan, with no per-line call; any other line stops the run. */
+size_t smtp_body_plain(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+    bool crlf = s->body.prev_crlf;
+    size_t i = smtp_content_plain(p, n, &crlf);
     if (i) {
         struct smtp_transaction *t = smtp_content_txn(s);
         if (t)

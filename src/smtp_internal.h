@@ -128,6 +128,9 @@ bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const str
 /* Past the header block, at a line start: the whole lines ahead that need no look of their own,
  * counted in one step; returns the bytes taken (the rest goes to smtp_body_line). */
 size_t smtp_body_plain(struct smtp_session *s, const uint8_t *p, size_t n);
+/* The scan itself, at a line start: bytes of whole plain lines at p, and in *crlf whether the
+ * last of them ended with CRLF (unchanged when none). */
+size_t smtp_content_plain(const uint8_t *p, size_t n, bool *crlf);
 void smtp_body_bytes(struct smtp_session *s, const uint8_t *p, size_t n); /* BDAT content */
 void smtp_body_end(struct smtp_session *s);
 /* A message with no size and no headers, as a zeroed one reads (fields are not cleared). */
