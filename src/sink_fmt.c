@@ -8,21 +8,35 @@
 
 void sink_put_clock(struct strbuf *sb, const struct timeval *tv)
 {
-    /* "HH:MM:SS." changes once a second: kept, and only the microseconds written per line. */
+    /* "HH:MM:SS." changes once a second: kept; the microseconds go straight to the output. */
     static time_t cached = (time_t)-1;
-    static char c[16] = "00:00:00.000000";
+    static char c[9];
     if (tv->tv_sec != cached) {
         long long day = (long long)tv->tv_sec % 86400;
         if (day < 0)
             day += 86400;
         unsigned sec = (unsigned)day;
         fmt_digits2(c, sec / 3600);
+        c[2] = ':';
         fmt_digits2(c + 3, sec / 60 % 60);
+        c[5] = ':';
         fmt_digits2(c + 6, sec % 60);
+        c[8] = '.';
         cached = tv->tv_sec;
     }
-    fmt_digits6(c + 9, (unsigned)((unsigned long)tv->tv_usec % 1000000UL));
-    sb_put(sb, c, sizeof(c) - 1);
+    unsigned us = (unsigned)((unsigned long)tv->tv_usec % 1000000UL);
+    if (sb->len + 15 < sb->cap) {
+        char *o = sb->p + sb->len;
+        memcpy(o, c, sizeof(c));
+        fmt_digits6(o + 9, us);
+        o[15] = '\0';
+        sb->len += 15;
+        return;
+    }
+    char d[6];
+    fmt_digits6(d, us);
+    sb_put(sb, c, sizeof(c));
+    sb_put(sb, d, sizeof(d));
 }
 
 void sink_put_duration(struct strbuf *sb, const struct timeval *start, const struct timeval *end)

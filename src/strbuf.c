@@ -138,24 +138,34 @@ static void sb_time_prefix(struct strbuf *sb, time_t t);
 
 void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv)
 {
-    /* Records come in bursts within one second: format "YYYY-MM-DDTHH:MM:SS" once per second,
-     * then only the microseconds, and append the whole in one step. */
+    /* Records come in bursts within one second: format "YYYY-MM-DDTHH:MM:SS." once per second,
+     * then write only the microseconds, straight into the output (digits stored to a buffer and
+     * read back at once by a wide copy stall the store forwarding). */
     static time_t cached = (time_t)-1;
-    static char text[48];
+    static char prefix[40];
     static size_t prefix_len;
     if (tv->tv_sec != cached) {
-        struct strbuf tmp = {.p = text, .cap = sizeof(text) - 8, .max = sizeof(text) - 9};
+        struct strbuf tmp = {.p = prefix, .cap = sizeof(prefix), .max = sizeof(prefix) - 1};
         sb_time_prefix(&tmp, tv->tv_sec);
+        sb_putc(&tmp, '.');
         prefix_len = tmp.len;
         cached = tv->tv_sec;
-        text[prefix_len] = '.';
-        text[prefix_len + 7] = 'Z';
     }
-    fmt_digits6(text + prefix_len + 1, (unsigned)((unsigned long)tv->tv_usec % 1000000UL));
-    if (prefix_len == 19) /* four-digit years: a copy of known size, no memcpy call */
-        sb_put(sb, text, 27);
-    else
-        sb_put(sb, text, prefix_len + 8);
+    unsigned us = (unsigned)((unsigned long)tv->tv_usec % 1000000UL);
+    if (prefix_len == 20 && sb->len + 27 < sb->cap) { /* four-digit years: sizes known */
+        char *o = sb->p + sb->len;
+        memcpy(o, prefix, 20);
+        fmt_digits6(o + 20, us);
+        o[26] = 'Z';
+        o[27] = '\0';
+        sb->len += 27;
+        return;
+    }
+    char d[7];
+    fmt_digits6(d, us);
+    d[6] = 'Z';
+    sb_put(sb, prefix, prefix_len);
+    sb_put(sb, d, sizeof(d));
 }
 
 static void sb_time_prefix(struct strbuf *sb, time_t t)
