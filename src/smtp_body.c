@@ -3,13 +3,14 @@
 #define _GNU_SOURCE /* memmem */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "smtp_internal.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
 #endif
 
 void smtp_body_begin(struct smtp_session *s)
@@ -302,50 +303,97 @@ static size_t plain_lines(const uint8_t *p, size_t n, size_t i, bool *crlf)
     return i;
 }
 
-#ifdef __SSE2__
-/* Bit i set where p[i] == c, for the 64 bytes at p. */
-static uint64_t mask64(const uint8_t *p, __m128i c)
+#if defined(__x86_64__) && defined(__GNUC__)
+/* 64 bytes a step, as bit masks of LF, CR and '.', whatever the lines' lengths: `start` moves
+ * past each whole line that passes; a line stops the run if it starts with '.', holds a CR not
+ * followed by LF, or is too long (checked at each block's first LF, and when a block has none).
+ * On return, lines before p + start are taken; the caller goes on from there. MASKS(q, lf, cr,
+ * dot) loads the three masks of the 64 bytes at q. */
+#define CONTENT_BLOCKS(MASKS)                                                                      \
+    uint64_t carry = 1; /* bit 0 of the next block starts a line */                              \
+    for (size_t b = 0; b + 64 <= n; b += 64) {                                                   \
+        uint64_t lf, cr, dot;                                                                    \
+        MASKS(p + b, lf, cr, dot);                                                               \
+        uint64_t next_lf = b + 64 < n && p[b + 64] == '\n';                                      \
+        uint64_t bad = (cr & ~((lf >> 1) | next_lf << 63)) | (dot & ((lf << 1) | carry));        \
+        if (lf ? b + (size_t)__builtin_ctzll(lf) + 1 - start > SMTP_RFC_TEXT_LINE                \
+               : b + 64 - start > SMTP_RFC_TEXT_LINE)                                            \
+            return start;                                                                        \
+        if (bad) {                                                                               \
+            uint64_t before = lf & ((1ULL << __builtin_ctzll(bad)) - 1);                          \
+            return before ? b + 64 - (size_t)__builtin_clzll(before) : start;                     \
+        }                                                                                        \
+        if (lf)                                                                                  \
+            start = b + 64 - (size_t)__builtin_clzll(lf);                                        \
+        carry = lf >> 63;                                                                        \
+    }                                                                                            \
+    return start
+
+static inline uint64_t sse2_eq(const uint8_t *q, __m128i c)
 {
     uint64_t m = 0;
     for (int k = 0; k < 4; k++) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(q + 16 * k));
         m |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, c)) << (16 * k);
     }
     return m;
+}
+
+#define SSE2_MASKS(q, lf, cr, dot)                                                                 \
+    ((lf) = sse2_eq((q), _mm_set1_epi8('\n')), (cr) = sse2_eq((q), _mm_set1_epi8('\r')),          \
+     (dot) = sse2_eq((q), _mm_set1_epi8('.')))
+
+static size_t blocks_sse2(const uint8_t *p, size_t n)
+{
+    size_t start = 0;
+    CONTENT_BLOCKS(SSE2_MASKS);
+}
+
+__attribute__((target("avx2"))) static inline uint64_t avx2_eq(__m256i a, __m256i b, __m256i c)
+{
+    return (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, c)) |
+           (uint64_t)(unsigned)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, c)) << 32;
+}
+
+#define AVX2_MASKS(q, lf, cr, dot)                                                                 \
+    do {                                                                                         \
+        __m256i a_ = _mm256_loadu_si256((const __m256i *)(const void *)(q));                     \
+        __m256i b_ = _mm256_loadu_si256((const __m256i *)(const void *)((q) + 32));              \
+        (lf) = avx2_eq(a_, b_, _mm256_set1_epi8('\n'));                                          \
+        (cr) = avx2_eq(a_, b_, _mm256_set1_epi8('\r'));                                          \
+        (dot) = avx2_eq(a_, b_, _mm256_set1_epi8('.'));                                          \
+    } while (0)
+
+__attribute__((target("avx2"))) static size_t blocks_avx2(const uint8_t *p, size_t n)
+{
+    size_t start = 0;
+    CONTENT_BLOCKS(AVX2_MASKS);
+}
+
+/* The whole lines the block scan takes at p (a line start); AVX2 where the CPU has it, unless
+ * SMTPSNIFF_NO_AVX2 is set (the tests run both). */
+static size_t content_blocks(const uint8_t *p, size_t n)
+{
+    static int avx2 = -1;
+    if (avx2 < 0)
+        avx2 = __builtin_cpu_supports("avx2") && getenv("SMTPSNIFF_NO_AVX2") == NULL;
+    return avx2 ? blocks_avx2(p, n) : blocks_sse2(p, n);
+}
+#else
+static size_t content_blocks(const uint8_t *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    return 0; /* no vector scan: line by line */
 }
 #endif
 
 size_t smtp_content_plain(const uint8_t *p, size_t n, bool *crlf)
 {
-    size_t start = 0; /* start of the line in progress: everything before it is taken */
-#ifdef __SSE2__
-    /* 64 bytes a step, as bit masks of LF, CR and '.', whatever the lines' lengths. A line
-     * stops the run if it starts with '.', holds a CR not followed by LF, or is too long. */
-    const __m128i vlf = _mm_set1_epi8('\n'), vcr = _mm_set1_epi8('\r'), vdot = _mm_set1_epi8('.');
-    uint64_t carry = 1; /* bit 0 of the next block starts a line */
-    size_t b = 0;
-    for (; b + 64 <= n; b += 64) {
-        uint64_t lf = mask64(p + b, vlf), cr = mask64(p + b, vcr), dot = mask64(p + b, vdot);
-        uint64_t next_lf = b + 64 < n && p[b + 64] == '\n';
-        uint64_t bad = (cr & ~((lf >> 1) | next_lf << 63)) | (dot & ((lf << 1) | carry));
-        if (lf ? b + (size_t)__builtin_ctzll(lf) + 1 - start > SMTP_RFC_TEXT_LINE
-               : b + 64 - start > SMTP_RFC_TEXT_LINE)
-            goto done; /* the line in progress is too long */
-        if (bad) {
-            uint64_t before = lf & ((1ULL << __builtin_ctzll(bad)) - 1);
-            if (before)
-                start = b + 64 - (size_t)__builtin_clzll(before);
-            goto done;
-        }
-        if (lf)
-            start = b + 64 - (size_t)__builtin_clzll(lf);
-        carry = lf >> 63;
-    }
-#endif
+    size_t start = content_blocks(p, n);
+    /* Where the blocks stopped: a line that needs a look (plain_lines stops there too) or the
+     * last bytes, fewer than a block. */
     start = plain_lines(p, n, start, crlf);
-#ifdef __SSE2__
-done:
-#endif
     if (start >= 2)
         *crlf = p[start - 2] == '\r';
     else if (start == 1)

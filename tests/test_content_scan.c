@@ -1,6 +1,7 @@
-/* test_content_scan.c - the DATA content fast path (smtp_content_plain, a 64-byte block scan)
- * against a line-by-line reading of the same rule, on crafted and random content: it must take
- * exactly the whole lines that need no look of their own, and say how the last one ended. */
+/* test_content_scan.c - the DATA content fast path (smtp_content_plain, a 64-byte block scan,
+ * AVX2 or SSE2) against a line-by-line reading of the same rule, on crafted and random content:
+ * it must take exactly the whole lines that need no look of their own, and say how the last
+ * one ended. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ static size_t put_line(uint8_t *buf, size_t at, size_t len, const char *end)
     return at + len + strlen(end);
 }
 
-Test(content_scan, crafted)
+static void crafted(void)
 {
     static uint8_t buf[8192];
     /* every line length around the block size and the RFC limit, CRLF and bare LF */
@@ -79,7 +80,7 @@ Test(content_scan, crafted)
     }
 }
 
-Test(content_scan, random)
+static void random_contents(void)
 {
     static const uint8_t alphabet[] = {'a', 'b', ' ', '.', '\r', '\n', 0x80, '\t'};
     static uint8_t buf[4096];
@@ -96,4 +97,31 @@ Test(content_scan, random)
         }
         check(buf, n, "random");
     }
+}
+
+/* Criterion runs each test in its own process: the scan picks its vector width once, at first
+ * use, so each width gets its own tests. */
+static void sse2_only(void)
+{
+    setenv("SMTPSNIFF_NO_AVX2", "1", 1);
+}
+
+Test(content_scan, crafted)
+{
+    crafted();
+}
+
+Test(content_scan, random)
+{
+    random_contents();
+}
+
+Test(content_scan, crafted_sse2, .init = sse2_only)
+{
+    crafted();
+}
+
+Test(content_scan, random_sse2, .init = sse2_only)
+{
+    random_contents();
 }
