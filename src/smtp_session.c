@@ -163,6 +163,28 @@ static void pending_grow(struct smtp_session *s)
     s->q_head = 0;
 }
 
+/* n <= 64 bytes as two overlapping moves of a fixed size: GCC turns a memcpy it knows is that
+ * short into `rep movsq`, whose start-up cost was a quarter of pushing a command line. */
+static void copy_short(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n >= 32) {
+        memcpy(d, s, 32);
+        memcpy(d + n - 32, s + n - 32, 32);
+    } else if (n >= 16) {
+        memcpy(d, s, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    }
+}
+
 void smtp_pending_push(struct smtp_session *s, enum smtp_verb id, const char *verb, size_t verb_len,
                        const uint8_t *arg, size_t arg_len, const struct timeval *ts)
 {
@@ -178,20 +200,22 @@ void smtp_pending_push(struct smtp_session *s, enum smtp_verb id, const char *ve
     pc->bdat_last = false;
     if (verb_len > SMTP_MAX_VERB)
         verb_len = SMTP_MAX_VERB;
-    memcpy(pc->cmd.verb, verb, verb_len);
+    copy_short((uint8_t *)pc->cmd.verb, (const uint8_t *)verb, verb_len);
     pc->cmd.verb[verb_len] = '\0';
     pc->cmd.verb_len = verb_len;
     pc->cmd.ts = *ts;
     if (arg_len > SMTP_MAX_ARG)
         arg_len = SMTP_MAX_ARG;
     uint8_t *dst = pc->inline_arg;
+    _Static_assert(sizeof(pc->inline_arg) == 64, "copy_short copies up to 64 bytes");
     if (arg_len > sizeof(pc->inline_arg)) {
         dst = pc->heap_arg = malloc(arg_len);
         if (dst == NULL)
             abort();
-    }
-    if (arg_len)
         memcpy(dst, arg, arg_len);
+    } else {
+        copy_short(dst, arg, arg_len);
+    }
     pc->cmd.arg.p = dst;
     pc->cmd.arg.len = arg_len;
     pc->txn_serial = smtp_cur_serial(s);
