@@ -15,11 +15,15 @@
  * id: a slot serves one session at a time, which covers the usual few hundred open at once). */
 #define OUT_JSON_PREFIX_SLOTS 1024
 
-struct session_prefix {
-    const struct smtp_session_info *s; /* the session this slot was rendered for, or NULL */
-    uint64_t id;
-    size_t len;
-    char text[224]; /* id <= 20 digits, two endpoints <= 45 + 5 characters each; 7 x 32 */
+/* The rendered members of the sessions open now, by slot. The keys sit apart from the text, so
+ * finding a slot reads one small line, and the text is two lines: an IPv4 session's members fit
+ * (ids below 10^10); longer ones (IPv6) are rendered each time. */
+#define PREFIX_TEXT 128
+struct session_prefixes {
+    const struct smtp_session_info *s[OUT_JSON_PREFIX_SLOTS]; /* rendered for this session, or NULL */
+    uint64_t id[OUT_JSON_PREFIX_SLOTS];
+    uint8_t len[OUT_JSON_PREFIX_SLOTS];
+    char text[OUT_JSON_PREFIX_SLOTS][PREFIX_TEXT] __attribute__((aligned(64)));
 };
 
 struct out_json {
@@ -27,7 +31,7 @@ struct out_json {
     struct out_json_opts o;
     struct strbuf sb;
     struct sink_annot_cache annot;
-    struct session_prefix prefix[OUT_JSON_PREFIX_SLOTS];
+    struct session_prefixes prefix;
 };
 
 /* ,"k": with the key a literal (no strlen in the hot path). */
@@ -53,31 +57,44 @@ static void endpoint(struct strbuf *sb, const struct smtp_endpoint *e)
     sb_putc(sb, '}');
 }
 
+static void session_members_render(struct strbuf *sb, const struct smtp_session_info *s)
+{
+    SB_LIT(sb, ",\"session\":");
+    sb_u64(sb, s->id);
+    KEY(sb, "client");
+    endpoint(sb, &s->client);
+    KEY(sb, "server");
+    endpoint(sb, &s->server);
+}
+
 /* ,"session":N,"client":{...},"server":{...}: the same in every record of a session, so it is
  * rendered once per session (it was ~6% of a run, most of it number and address formatting). */
 static void session_members(struct out_json *j, const struct smtp_session_info *s)
 {
-    struct session_prefix *c = &j->prefix[s->id % OUT_JSON_PREFIX_SLOTS];
-    if (c->s != s || c->id != s->id) {
-        struct strbuf tmp = {.p = c->text, .cap = sizeof(c->text), .max = sizeof(c->text) - 1};
-        SB_LIT(&tmp, ",\"session\":");
-        sb_u64(&tmp, s->id);
-        KEY(&tmp, "client");
-        endpoint(&tmp, &s->client);
-        KEY(&tmp, "server");
-        endpoint(&tmp, &s->server);
-        c->s = s;
-        c->id = s->id;
-        c->len = tmp.len;
-    }
+    struct session_prefixes *c = &j->prefix;
     struct strbuf *sb = &j->sb;
-    if (sb->len + sizeof(c->text) < sb->cap) { /* 32-byte pieces of known size, no call */
-        for (size_t k = 0; k < c->len; k += 32)
-            memcpy(sb->p + sb->len + k, c->text + k, 32);
-        sb->len += c->len;
+    size_t k = s->id % OUT_JSON_PREFIX_SLOTS;
+    if (c->s[k] != s || c->id[k] != s->id) {
+        char tmp[PREFIX_TEXT + 1];
+        struct strbuf t = {.p = tmp, .cap = sizeof(tmp), .max = sizeof(tmp) - 1};
+        session_members_render(&t, s);
+        if (t.truncated) { /* too long to keep: render it in place */
+            c->s[k] = NULL;
+            session_members_render(sb, s);
+            return;
+        }
+        memcpy(c->text[k], tmp, t.len);
+        c->s[k] = s;
+        c->id[k] = s->id;
+        c->len[k] = (uint8_t)t.len;
+    }
+    if (sb->len + PREFIX_TEXT < sb->cap) { /* 32-byte pieces of known size, no call */
+        for (size_t i = 0; i < c->len[k]; i += 32)
+            memcpy(sb->p + sb->len + i, c->text[k] + i, 32);
+        sb->len += c->len[k];
         sb->p[sb->len] = '\0';
     } else {
-        sb_put(sb, c->text, c->len);
+        sb_put(sb, c->text[k], c->len[k]);
     }
 }
 
@@ -352,7 +369,7 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     KV_U64(sb, "transactions", s->transactions);
     KV_U64(sb, "notices", (uint64_t)s->notices + s->notices_dropped);
     record_end(j);
-    j->prefix[s->id % OUT_JSON_PREFIX_SLOTS].s = NULL; /* the session's last record */
+    j->prefix.s[s->id % OUT_JSON_PREFIX_SLOTS] = NULL; /* the session's last record */
 }
 
 struct smtp_sink *out_json_new(const struct out_json_opts *o)

@@ -14,11 +14,6 @@ static const struct {
 #undef SMTP_VERB_ROW
 };
 
-static uint8_t ascii_upper(uint8_t c)
-{
-    return (c >= 'a' && c <= 'z') ? (uint8_t)(c - 32) : c;
-}
-
 enum smtp_verb smtp_verb_lookup(const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < sizeof(verb_table) / sizeof(verb_table[0]); i++) {

@@ -139,6 +139,17 @@ static void data_reply_keep(struct smtp_transaction *t, const struct smtp_reply 
         esc_to_cstr(t->data_reply.text, sizeof(t->data_reply.text), r->line[0].p, r->line[0].len);
 }
 
+/* The keyword `kw` (upper case, `n` bytes), in any case, is the line's whole keyword. */
+static bool ehlo_keyword_is(const uint8_t *p, size_t kl, const char *kw, size_t n)
+{
+    if (kl != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (ascii_upper(p[i]) != (uint8_t)kw[i])
+            return false;
+    return true;
+}
+
 /* EHLO keywords (RFC 5321 4.1.1.1): the lines after the first. */
 static void ehlo_extensions(struct smtp_session *s, const struct smtp_reply *r)
 {
@@ -146,21 +157,22 @@ static void ehlo_extensions(struct smtp_session *s, const struct smtp_reply *r)
     s->pipelining = s->chunking = s->smtputf8 = s->starttls_offered = false;
     size_t used = 0;
     for (unsigned i = 1; i < r->nlines && s->info.nextensions < SMTP_MAX_EXTENSIONS; i++) {
-        char *e = s->info.extensions + used;
         size_t room = sizeof(s->info.extensions) - used;
         if (room < 2)
             break;
-        esc_to_cstr(e, room, r->line[i].p, r->line[i].len);
-        used += strlen(e) + 1;
+        const uint8_t *p = r->line[i].p;
+        size_t n = r->line[i].len, kl = 0;
+        while (kl < n && p[kl] != ' ' && p[kl] != '=')
+            kl++;
+        used += esc_to_cstr(s->info.extensions + used, room, p, n) + 1;
         s->info.nextensions++;
-        size_t kl = strcspn(e, " =");
-        if (kl == 10 && strncasecmp(e, "PIPELINING", 10) == 0)
+        if (ehlo_keyword_is(p, kl, "PIPELINING", 10))
             s->pipelining = true;
-        else if (kl == 8 && strncasecmp(e, "CHUNKING", 8) == 0)
+        else if (ehlo_keyword_is(p, kl, "CHUNKING", 8))
             s->chunking = true;
-        else if (kl == 8 && strncasecmp(e, "SMTPUTF8", 8) == 0)
+        else if (ehlo_keyword_is(p, kl, "SMTPUTF8", 8))
             s->smtputf8 = true;
-        else if (kl == 8 && strncasecmp(e, "STARTTLS", 8) == 0)
+        else if (ehlo_keyword_is(p, kl, "STARTTLS", 8))
             s->starttls_offered = true;
     }
 }

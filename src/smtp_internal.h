@@ -115,6 +115,11 @@ struct smtp_transaction *smtp_content_txn(struct smtp_session *s);
 /* A line that ends the newest open transaction was sent. */
 void smtp_txn_closing(struct smtp_session *s);
 
+static inline uint8_t ascii_upper(uint8_t c)
+{
+    return (c >= 'a' && c <= 'z') ? (uint8_t)(c - 32) : c;
+}
+
 /* smtp_cmd.c */
 enum smtp_verb smtp_verb_lookup(const uint8_t *p, size_t n);
 void smtp_client_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts);

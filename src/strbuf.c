@@ -349,10 +349,10 @@ int sb_flush(struct strbuf *sb, FILE *f)
     return rc;
 }
 
-void esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n)
+size_t esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n)
 {
     if (size == 0)
-        return;
+        return 0;
     size_t o = 0;
     for (size_t i = 0; i < n;) {
         size_t room = size - 1 - o;
@@ -388,4 +388,5 @@ void esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n)
         i++;
     }
     dst[o] = '\0';
+    return o;
 }

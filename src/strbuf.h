@@ -66,6 +66,6 @@ int sb_flush(struct strbuf *sb, FILE *f);
 /* Copy wire bytes into a NUL-terminated printable C string (stored names, addresses, notice
  * details): printable ASCII and valid UTF-8 kept, every other byte as \xHH; cut to fit `size`.
  * Sinks still escape the result for their medium. */
-void esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n);
+size_t esc_to_cstr(char *dst, size_t size, const uint8_t *p, size_t n); /* returns strlen(dst) */
 
 #endif

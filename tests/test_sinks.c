@@ -156,6 +156,56 @@ static void assert_terminal_safe(const char *s, size_t n)
     }
 }
 
+/* ---- JSON Lines: the members every record of a session carries ---- */
+
+/* The "session", "client" and "server" members are kept rendered per session: records of two
+ * sessions sharing a slot, of a session whose members are too long to keep (full IPv6 addresses,
+ * a 20-digit id), and of a new session reusing an ended one's id must each carry their own. */
+Test(json, session_members_per_session)
+{
+    struct capture cap = {0};
+    cap.f = open_memstream(&cap.buf, &cap.len);
+    cr_assert_not_null(cap.f);
+    struct smtp_sink *k = out_json_new(&(struct out_json_opts){.out = cap.f});
+    struct smtp_session_info a = mk_session(5), b = mk_session(5 + 1024), c = mk_session(18446744073709551615ULL);
+    memcpy(b.client.ip, "203.0.113.9", 12);
+    memcpy(c.client.ip, "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 39);
+    memcpy(c.server.ip, "2001:db8:eeee:eeee:eeee:eeee:eeee:eeee", 39);
+    static const char *const greet[] = {"mx.example.org ESMTP"};
+    struct smtp_reply r = mk_reply(220, "", 1, greet);
+    struct smtp_session_info *order[] = {&a, &b, &c, &a, &c, &b};
+    for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+        feed_exchange(k, order[i], NULL, &r);
+    k->session_end(k->ctx, &a);
+    /* The same struct (the core reuses ended sessions) and the same id, another client. */
+    memcpy(a.client.ip, "192.0.2.99", 11);
+    feed_exchange(k, &a, NULL, &r);
+    out_json_free(k);
+    fclose(cap.f);
+    const char *want[] = {
+        "\"session\":5,\"client\":{\"ip\":\"192.0.2.7\",\"port\":40022}",
+        "\"session\":1029,\"client\":{\"ip\":\"203.0.113.9\",\"port\":40022}",
+        "\"session\":18446744073709551615,\"client\":{\"ip\":\"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff\","
+        "\"port\":40022},\"server\":{\"ip\":\"2001:db8:eeee:eeee:eeee:eeee:eeee:eeee\",\"port\":25}",
+        "\"session\":5,\"client\":{\"ip\":\"192.0.2.7\",\"port\":40022}",
+        "\"session\":18446744073709551615,\"client\":{\"ip\":\"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff\"",
+        "\"session\":1029,\"client\":{\"ip\":\"203.0.113.9\",\"port\":40022}",
+        "\"type\":\"session\",\"ts\":\"2024-05-01T10:00:05.000000Z\",\"session\":5,\"client\":{\"ip\":\"192.0.2.7\"",
+        "\"session\":5,\"client\":{\"ip\":\"192.0.2.99\",\"port\":40022}",
+    };
+    char *line = cap.buf;
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        cr_assert_not_null(line, "record %zu missing", i);
+        char *nl = strchr(line, '\n');
+        cr_assert_not_null(nl);
+        *nl = '\0';
+        cr_expect(strstr(line, want[i]) != NULL, "record %zu: %s\nwant: %s", i, line, want[i]);
+        line = nl + 1;
+    }
+    cr_expect_str_eq(line, "", "more records than expected");
+    free(cap.buf);
+}
+
 /* ---- live feed ---- */
 
 Test(live, plain_session_lines)
