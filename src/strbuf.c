@@ -300,13 +300,8 @@ void sb_json_cstr(struct strbuf *sb, const char *s)
         SB_LIT(sb, "null");
         return;
     }
-    /* Stored names are short: one pass finds both the end and anything to escape (NUL is not
-     * plain, so the table stops there). */
-    const uint8_t *p = (const uint8_t *)s;
-    size_t plain = 0;
-    while (plain_json[p[plain]])
-        plain++;
-    json_quoted(sb, p, p[plain] ? plain + strlen(s + plain) : plain, plain);
+    size_t n = strlen(s);
+    json_quoted(sb, (const uint8_t *)s, n, plain_run((const uint8_t *)s, n, true));
 }
 
 void sb_term_str(struct strbuf *sb, const uint8_t *p, size_t n, bool ascii_only)
