@@ -282,9 +282,9 @@ static size_t find_cr_lf(const uint8_t *p, size_t n)
     return k;
 }
 
-/* Plain lines one at a time from p[i], a line start: the reference the block scan must match,
- * and what reads the last few bytes. */
-static size_t plain_lines(const uint8_t *p, size_t n, size_t i, bool *crlf)
+/* Plain lines one at a time from p[i], a line start: the bytes the block scan leaves (fewer
+ * than a block, or from a line that stopped it). Returns where the run ends. */
+static size_t plain_lines(const uint8_t *p, size_t n, size_t i)
 {
     while (i < n && p[i] != '.') {
         size_t k = i + find_cr_lf(p + i, n - i), lf = k;
@@ -297,7 +297,6 @@ static size_t plain_lines(const uint8_t *p, size_t n, size_t i, bool *crlf)
         }
         if (lf + 1 - i > SMTP_RFC_TEXT_LINE)
             break;
-        *crlf = lf != k;
         i = lf + 1;
     }
     return i;
@@ -390,11 +389,8 @@ static size_t content_blocks(const uint8_t *p, size_t n)
 
 size_t smtp_content_plain(const uint8_t *p, size_t n, bool *crlf)
 {
-    size_t start = content_blocks(p, n);
-    /* Where the blocks stopped: a line that needs a look (plain_lines stops there too) or the
-     * last bytes, fewer than a block. */
-    start = plain_lines(p, n, start, crlf);
-    if (start >= 2)
+    size_t start = plain_lines(p, n, content_blocks(p, n));
+    if (start >= 2) /* how the last line taken ended */
         *crlf = p[start - 2] == '\r';
     else if (start == 1)
         *crlf = false; /* a lone LF */
