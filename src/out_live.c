@@ -165,13 +165,12 @@ static void live_stamp(struct out_live *L, const struct timeval *ts, uint64_t id
     sb_u64(L->w, id);
 }
 
-/* "10:00:00.123456 #1 C: " */
-static void live_prefix(struct out_live *L, const struct timeval *ts, uint64_t id, const char *marker)
+/* "10:00:00.123456 #1 C: " (every marker is two characters) */
+static void live_prefix(struct out_live *L, const struct timeval *ts, uint64_t id, const char marker[2])
 {
     live_stamp(L, ts, id);
-    sb_putc(L->w, ' ');
-    sb_puts(L->w, marker);
-    sb_putc(L->w, ' ');
+    char m[4] = {' ', marker[0], marker[1], ' '};
+    sb_put(L->w, m, sizeof(m));
 }
 
 /* text then a number: the per-line paths avoid printf (this runs once per command and reply). */

@@ -87,20 +87,34 @@ void sb_u64(struct strbuf *sb, uint64_t v)
         sb_putc(sb, (char)('0' + v));
         return;
     }
-    char tmp[24];
-    size_t i = sizeof(tmp);
+    static const uint64_t pow10[] = {1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+                                     10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+                                     100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+                                     100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+                                     100000000000000000ULL, 1000000000000000000ULL,
+                                     10000000000000000000ULL};
+    size_t nd = 2;
+    while (nd < 20 && v >= pow10[nd])
+        nd++;
+    char tmp[20];
+    /* Straight into the output when it fits (no copy of a scratch buffer); digits from the end. */
+    char *o = sb->len + nd < sb->cap ? sb->p + sb->len : tmp;
+    size_t i = nd;
     while (v >= 100) {
         i -= 2;
-        memcpy(tmp + i, digit_pairs + 2 * (v % 100), 2);
+        memcpy(o + i, digit_pairs + 2 * (v % 100), 2);
         v /= 100;
     }
-    if (v >= 10) {
-        i -= 2;
-        memcpy(tmp + i, digit_pairs + 2 * v, 2);
-    } else {
-        tmp[--i] = (char)('0' + v);
+    if (v >= 10)
+        memcpy(o, digit_pairs + 2 * v, 2);
+    else
+        o[0] = (char)('0' + v);
+    if (o == tmp) {
+        sb_put(sb, tmp, nd);
+        return;
     }
-    sb_put(sb, tmp + i, sizeof(tmp) - i);
+    sb->len += nd;
+    sb->p[sb->len] = '\0';
 }
 
 void sb_i64(struct strbuf *sb, int64_t v)
