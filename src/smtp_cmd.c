@@ -20,10 +20,7 @@ enum smtp_verb smtp_verb_lookup(const uint8_t *p, size_t n)
         if (verb_table[i].len != n || n == 0 || verb_table[i].id == SMTP_VERB_END_OF_DATA ||
             verb_table[i].id == SMTP_VERB_SASL)
             continue;
-        size_t k = 0;
-        while (k < n && ascii_upper(p[k]) == (uint8_t)verb_table[i].verb[k])
-            k++;
-        if (k == n)
+        if (ascii_ieq(p, verb_table[i].verb, n))
             return verb_table[i].id;
     }
     return SMTP_VERB_UNKNOWN;
@@ -33,12 +30,7 @@ enum smtp_verb smtp_verb_lookup(const uint8_t *p, size_t n)
 static bool has_prefix_ci(const uint8_t *p, size_t n, const char *kw)
 {
     size_t k = strlen(kw);
-    if (n < k)
-        return false;
-    for (size_t i = 0; i < k; i++)
-        if (ascii_upper(p[i]) != (uint8_t)kw[i])
-            return false;
-    return true;
+    return n >= k && ascii_ieq(p, kw, k);
 }
 
 /* The ESMTP parameters after a path: SP-separated keyword["=" value] (RFC 5321 4.1.2). */

@@ -139,17 +139,6 @@ static void data_reply_keep(struct smtp_transaction *t, const struct smtp_reply 
         esc_to_cstr(t->data_reply.text, sizeof(t->data_reply.text), r->line[0].p, r->line[0].len);
 }
 
-/* The keyword `kw` (upper case, `n` bytes), in any case, is the line's whole keyword. */
-static bool ehlo_keyword_is(const uint8_t *p, size_t kl, const char *kw, size_t n)
-{
-    if (kl != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (ascii_upper(p[i]) != (uint8_t)kw[i])
-            return false;
-    return true;
-}
-
 /* EHLO keywords (RFC 5321 4.1.1.1): the lines after the first. */
 static void ehlo_extensions(struct smtp_session *s, const struct smtp_reply *r)
 {
@@ -166,13 +155,13 @@ static void ehlo_extensions(struct smtp_session *s, const struct smtp_reply *r)
             kl++;
         used += esc_to_cstr(s->info.extensions + used, room, p, n) + 1;
         s->info.nextensions++;
-        if (ehlo_keyword_is(p, kl, "PIPELINING", 10))
+        if (kl == 10 && ascii_ieq(p, "PIPELINING", 10))
             s->pipelining = true;
-        else if (ehlo_keyword_is(p, kl, "CHUNKING", 8))
+        else if (kl == 8 && ascii_ieq(p, "CHUNKING", 8))
             s->chunking = true;
-        else if (ehlo_keyword_is(p, kl, "SMTPUTF8", 8))
+        else if (kl == 8 && ascii_ieq(p, "SMTPUTF8", 8))
             s->smtputf8 = true;
-        else if (ehlo_keyword_is(p, kl, "STARTTLS", 8))
+        else if (kl == 8 && ascii_ieq(p, "STARTTLS", 8))
             s->starttls_offered = true;
     }
 }

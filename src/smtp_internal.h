@@ -120,6 +120,15 @@ static inline uint8_t ascii_upper(uint8_t c)
     return (c >= 'a' && c <= 'z') ? (uint8_t)(c - 32) : c;
 }
 
+/* The n bytes at p are `upper` (upper-case ASCII) in any case. */
+static inline bool ascii_ieq(const uint8_t *p, const char *upper, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ascii_upper(p[i]) != (uint8_t)upper[i])
+            return false;
+    return true;
+}
+
 /* smtp_cmd.c */
 enum smtp_verb smtp_verb_lookup(const uint8_t *p, size_t n);
 void smtp_client_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts);

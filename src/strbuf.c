@@ -144,8 +144,9 @@ void sb_printf(struct strbuf *sb, const char *fmt, ...)
 
 static void put2(struct strbuf *sb, unsigned v)
 {
-    sb_putc(sb, (char)('0' + v / 10 % 10));
-    sb_putc(sb, (char)('0' + v % 10));
+    char d[2];
+    fmt_digits2(d, v);
+    sb_put(sb, d, sizeof(d));
 }
 
 static void sb_time_prefix(struct strbuf *sb, time_t t);
