@@ -236,22 +236,56 @@ static const char hexdig[] = "0123456789abcdef";
 static const uint8_t plain_print[256] = {[0x20 ... 0x7E] = 1};
 static const uint8_t plain_json[256] = {[0x20 ... 0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7E] = 1};
 
+#ifdef __SSE2__
+/* Bit k set: byte k of x needs an escape (control, DEL, 0x80-0xFF; '"' and '\\' too for JSON). */
+static inline unsigned plain_bad16(__m128i x, bool json)
+{
+    const __m128i lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F);
+    const __m128i q = _mm_set1_epi8(json ? '"' : 0x7F), bs = _mm_set1_epi8(json ? '\\' : 0x7F);
+    /* signed compare: bytes 0x80-0xFF are negative, so below 0x20 too */
+    __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(x, lo), _mm_cmpeq_epi8(x, del)),
+                               _mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)));
+    return (unsigned)_mm_movemask_epi8(bad);
+}
+#endif
+
 /* Length of the run of `plain` bytes at p (`json`: plain_json, else plain_print). Wire text is
- * mostly such runs; SSE2 looks at 16 bytes a step, the table at the rest. */
+ * mostly such runs. SSE2 looks at 16 bytes a step, then at the tail as one more block that
+ * overlaps what was checked (or, when n < 16, two overlapping 8- or 4-byte loads): no byte
+ * outside p[0..n) is read, and the table only sees strings under 4 bytes. */
 static size_t plain_run(const uint8_t *p, size_t n, bool json)
 {
     size_t i = 0;
 #ifdef __SSE2__
-    const __m128i lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F);
-    const __m128i q = _mm_set1_epi8(json ? '"' : 0x7F), bs = _mm_set1_epi8(json ? '\\' : 0x7F);
-    for (; i + 16 <= n; i += 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        /* signed compare: bytes 0x80-0xFF are negative, so below 0x20 too */
-        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmplt_epi8(x, lo), _mm_cmpeq_epi8(x, del)),
-                                   _mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)));
-        unsigned m = (unsigned)_mm_movemask_epi8(bad);
-        if (m)
-            return i + (size_t)__builtin_ctz(m);
+    if (n >= 16) {
+        for (; i + 16 <= n; i += 16) {
+            unsigned m = plain_bad16(_mm_loadu_si128((const __m128i *)(const void *)(p + i)), json);
+            if (m)
+                return i + (size_t)__builtin_ctz(m);
+        }
+        if (i == n)
+            return n;
+        /* bytes before i are known clean, so the first bit set is at or after i */
+        unsigned m = plain_bad16(_mm_loadu_si128((const __m128i *)(const void *)(p + n - 16)), json);
+        return m ? n - 16 + (size_t)__builtin_ctz(m) : n;
+    }
+    if (n >= 4) {
+        __m128i x;
+        size_t w = n >= 8 ? 8 : 4; /* [0, w) in the low half, [n - w, n) in the high half */
+        if (w == 8) {
+            x = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)p),
+                                   _mm_loadl_epi64((const __m128i *)(const void *)(p + n - 8)));
+        } else {
+            int32_t a, b;
+            memcpy(&a, p, 4);
+            memcpy(&b, p + n - 4, 4);
+            x = _mm_unpacklo_epi64(_mm_cvtsi32_si128(a), _mm_cvtsi32_si128(b));
+        }
+        unsigned m = plain_bad16(x, json), valid = (1u << w) - 1; /* 4-byte loads leave zeros */
+        unsigned lo = m & valid, hi = (m >> 8) & valid;
+        if (lo)
+            return (size_t)__builtin_ctz(lo);
+        return hi ? n - w + (size_t)__builtin_ctz(hi) : n;
     }
 #endif
     const uint8_t *t = json ? plain_json : plain_print;

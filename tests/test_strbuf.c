@@ -97,3 +97,40 @@ Test(strbuf, growth_is_bounded)
     cr_assert_str_eq(sb.p, "0123456789");
     sb_free(&sb);
 }
+
+/* The escapers look at 16-byte blocks and at overlapping tails (8- and 4-byte loads under 16):
+ * one byte that needs escaping, at every position of every length up to 48, must be found, and
+ * nothing else escaped. The expected text is built byte by byte here. */
+Test(strbuf, escape_found_at_every_offset_and_length)
+{
+    static const uint8_t specials[] = {'"', '\\', 0x01, 0x1f, 0x7f, 0xff, '\n'};
+    for (size_t n = 1; n <= 48; n++) {
+        for (size_t at = 0; at < n; at++) {
+            for (size_t k = 0; k < sizeof(specials); k++) {
+                uint8_t in[48];
+                for (size_t i = 0; i < n; i++)
+                    in[i] = (uint8_t)('a' + i % 26);
+                in[at] = specials[k];
+                char want[128];
+                int w = snprintf(want, sizeof(want), "\"%.*s", (int)at, (const char *)in);
+                const char *esc = specials[k] == '"' ? "\\\"" : specials[k] == '\\' ? "\\\\" : specials[k] == '\n' ? "\\n" : NULL;
+                if (esc)
+                    w += snprintf(want + w, sizeof(want) - (size_t)w, "%s", esc);
+                else
+                    w += snprintf(want + w, sizeof(want) - (size_t)w, "\\u00%02x", specials[k]);
+                snprintf(want + w, sizeof(want) - (size_t)w, "%.*s\"", (int)(n - at - 1), (const char *)in + at + 1);
+                struct strbuf sb;
+                sb_init(&sb, 256);
+                sb_json_str(&sb, in, n);
+                cr_assert_str_eq(sb.p, want, "n=%zu at=%zu byte=0x%02x", n, at, specials[k]);
+                sb_free(&sb);
+
+                char cs[256];
+                esc_to_cstr(cs, sizeof(cs), in, n);
+                const bool kept = specials[k] == '"' || specials[k] == '\\'; /* printable: kept */
+                cr_assert_eq(strlen(cs), kept ? n : n + 3, "esc_to_cstr n=%zu at=%zu byte=0x%02x: %s", n, at,
+                             specials[k], cs);
+            }
+        }
+    }
+}
