@@ -42,6 +42,7 @@ struct capture {
     uint64_t packets, bytes, done_bytes;
     struct timeval first, last;
     time_t last_tick;
+    uint64_t port_bits[65536 / 64]; /* the ports of o->ports as a bit set: one load per port */
     uint8_t scratch[SCRATCH_LEN];
 };
 
@@ -81,10 +82,7 @@ int capture_parse_ports(struct capture_opts *o, const char *list)
 
 static bool port_wanted(const struct capture *c, uint16_t sport, uint16_t dport)
 {
-    for (unsigned i = 0; i < c->o->nports; i++)
-        if (c->o->ports[i] == sport || c->o->ports[i] == dport)
-            return true;
-    return false;
+    return ((c->port_bits[sport >> 6] >> (sport & 63)) | (c->port_bits[dport >> 6] >> (dport & 63))) & 1;
 }
 
 static uint16_t rd16(const uint8_t *p)
@@ -412,6 +410,8 @@ struct capture *capture_open(const struct capture_opts *o, char *err, size_t err
     }
     c->o = o;
     c->nsrc = n;
+    for (unsigned i = 0; i < o->nports; i++)
+        c->port_bits[o->ports[i] >> 6] |= 1ULL << (o->ports[i] & 63);
     for (unsigned i = 0; i < n; i++) {
         struct capture_src *s = &c->src[i];
         int rc = o->iface ? open_live(s, o, err, errlen) : open_file(s, o->files[i], err, errlen);

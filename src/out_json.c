@@ -328,10 +328,12 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     KEY(sb, "extensions");
     sb_putc(sb, '[');
     const char *e = s->extensions;
-    for (unsigned i = 0; i < s->nextensions; i++, e += strlen(e) + 1) {
+    for (unsigned i = 0; i < s->nextensions; i++) {
+        size_t n = strlen(e);
         if (i)
             sb_putc(sb, ',');
-        sb_json_cstr(sb, e);
+        sb_json_str(sb, (const uint8_t *)e, n);
+        e += n + 1;
     }
     sb_putc(sb, ']');
     KEY(sb, "auth");

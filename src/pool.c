@@ -18,22 +18,21 @@
 #define UNPOISON(p, n) ((void)(p), (void)(n))
 #endif
 
-void *pool_get(struct pool *p, void **aux, size_t *aux_n)
+void *pool_get(struct pool *p, struct pool_aux *aux)
 {
     if (p->n == 0)
         return NULL;
     struct pool_slot *s = &p->slot[--p->n];
     UNPOISON(s->obj, p->size);
     *aux = s->aux;
-    *aux_n = s->aux_n;
     return s->obj;
 }
 
-bool pool_put(struct pool *p, void *o, void *aux, size_t aux_n)
+bool pool_put(struct pool *p, void *o, const struct pool_aux *aux)
 {
     if (p->n == SMTP_POOL_KEEP)
         return false;
-    p->slot[p->n++] = (struct pool_slot){o, aux, aux_n};
+    p->slot[p->n++] = (struct pool_slot){o, *aux};
     POISON(o, p->size);
     return true;
 }

@@ -22,7 +22,7 @@ static bool positive(const struct smtp_reply *r)
 
 void smtp_txn_free(struct smtp_transaction *t)
 {
-    if (t && !pool_put(&txn_pool, t, t->rcpt, t->rcpt_cap)) {
+    if (t && !pool_put(&txn_pool, t, &(struct pool_aux){.p = {t->rcpt}, .n = {t->rcpt_cap}})) {
         free(t->rcpt);
         free(t);
     }
@@ -30,11 +30,10 @@ void smtp_txn_free(struct smtp_transaction *t)
 
 void smtp_txn_pool_drain(void)
 {
-    void *rcpt;
-    size_t cap;
+    struct pool_aux aux;
     struct smtp_transaction *t;
-    while ((t = pool_get(&txn_pool, &rcpt, &cap)) != NULL) {
-        free(rcpt);
+    while ((t = pool_get(&txn_pool, &aux)) != NULL) {
+        free(aux.p[0]);
         free(t);
     }
 }
@@ -42,14 +41,13 @@ void smtp_txn_pool_drain(void)
 /* A new transaction: the open one, or the next one behind a transaction that is ending. */
 static struct smtp_transaction *txn_new(struct smtp_session *s, unsigned *serial)
 {
-    void *rcpt;
-    size_t cap;
-    struct smtp_transaction *t = pool_get(&txn_pool, &rcpt, &cap);
+    struct pool_aux aux;
+    struct smtp_transaction *t = pool_get(&txn_pool, &aux);
     if (t != NULL) {
         memset(t, 0, offsetof(struct smtp_transaction, message)); /* the message is last */
         smtp_message_reset(&t->message);
-        t->rcpt = rcpt; /* entries are set as recipients are added */
-        t->rcpt_cap = (unsigned)cap;
+        t->rcpt = aux.p[0]; /* entries are set as recipients are added */
+        t->rcpt_cap = (unsigned)aux.n[0];
     } else if ((t = calloc(1, sizeof(*t))) == NULL) {
         abort();
     }

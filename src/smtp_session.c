@@ -11,33 +11,44 @@
 /* Notices of one type beyond this many per session are counted, not emitted. */
 #define SMTP_NOTICE_TYPE_CAP 16
 
-/* Ended sessions kept for reuse, each with the pending ring it grew. */
+/* Ended sessions kept for reuse, each with the buffers it grew: the pending ring, the reply
+ * text and the header value (both bounded, so the pool is too). Without them every session
+ * grew two buffers from nothing (malloc, realloc, free: ~2% of a run). */
+enum { AUX_PENDING, AUX_REPLY_TEXT, AUX_HEADER_VALUE };
 static struct pool session_pool = POOL_INIT(struct smtp_session);
 
 static struct smtp_session *session_alloc(void)
 {
-    void *q;
-    size_t q_cap;
-    struct smtp_session *s = pool_get(&session_pool, &q, &q_cap);
+    struct pool_aux aux;
+    struct smtp_session *s = pool_get(&session_pool, &aux);
     if (s == NULL) {
         s = calloc(1, sizeof(*s));
         if (s == NULL)
             abort();
+        sb_init(&s->reply_text, SMTP_MAX_REPLY_TEXT);
+        sb_init(&s->body.cur, SMTP_MAX_HEADER_VALUE);
         return s;
     }
     memset(s, 0, sizeof(*s));
-    s->q = q; /* entries are cleared as they are pushed */
-    s->q_cap = (unsigned)q_cap;
+    s->q = aux.p[AUX_PENDING]; /* entries are cleared as they are pushed */
+    s->q_cap = (unsigned)aux.n[AUX_PENDING];
+    sb_init_buffer(&s->reply_text, aux.p[AUX_REPLY_TEXT], aux.n[AUX_REPLY_TEXT], SMTP_MAX_REPLY_TEXT);
+    sb_init_buffer(&s->body.cur, aux.p[AUX_HEADER_VALUE], aux.n[AUX_HEADER_VALUE], SMTP_MAX_HEADER_VALUE);
     return s;
+}
+
+static void aux_free(struct pool_aux *aux)
+{
+    for (unsigned i = 0; i < POOL_AUX; i++)
+        free(aux->p[i]);
 }
 
 void smtp_core_cleanup(void)
 {
-    void *q;
-    size_t q_cap;
+    struct pool_aux aux;
     struct smtp_session *s;
-    while ((s = pool_get(&session_pool, &q, &q_cap)) != NULL) {
-        free(q);
+    while ((s = pool_get(&session_pool, &aux)) != NULL) {
+        aux_free(&aux);
         free(s);
     }
     smtp_txn_pool_drain();
@@ -55,8 +66,6 @@ struct smtp_session *smtp_session_new(uint64_t id, const struct smtp_endpoint *c
     s->info.end = *ts;
     s->sink = sink;
     s->flags = flags;
-    sb_init(&s->reply_text, SMTP_MAX_REPLY_TEXT);
-    sb_init(&s->body.cur, SMTP_MAX_HEADER_VALUE);
     sb_init(&s->tls_hello, SMTP_MAX_CLIENT_HELLO);
     sb_init(&s->held, SMTP_MAX_HELD);
     if (flags & SMTP_SESS_IMPLICIT_TLS) {
@@ -562,15 +571,17 @@ void smtp_session_free(struct smtp_session *s)
         pending_release(pending_at(s, i));
     smtp_line_free(&s->framer[0]);
     smtp_line_free(&s->framer[1]);
-    sb_free(&s->reply_text);
-    sb_free(&s->body.cur);
     smtp_line_free(&s->body.bdat_lines);
     sb_free(&s->tls_hello);
     sb_free(&s->held);
     for (unsigned i = 0; i < s->txq_len; i++)
         smtp_txn_free(s->txq[i].t);
-    if (!pool_put(&session_pool, s, s->q, s->q_cap)) {
-        free(s->q);
+    struct pool_aux aux = {.p = {[AUX_PENDING] = s->q, [AUX_REPLY_TEXT] = s->reply_text.p,
+                                 [AUX_HEADER_VALUE] = s->body.cur.p},
+                           .n = {[AUX_PENDING] = s->q_cap, [AUX_REPLY_TEXT] = s->reply_text.cap,
+                                 [AUX_HEADER_VALUE] = s->body.cur.cap}};
+    if (!pool_put(&session_pool, s, &aux)) {
+        aux_free(&aux);
         free(s);
     }
 }

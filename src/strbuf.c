@@ -16,6 +16,13 @@ void sb_init(struct strbuf *sb, size_t max)
     sb->max = max;
 }
 
+void sb_init_buffer(struct strbuf *sb, char *p, size_t cap, size_t max)
+{
+    *sb = (struct strbuf){.p = p, .cap = cap, .max = max};
+    if (p)
+        p[0] = '\0';
+}
+
 void sb_free(struct strbuf *sb)
 {
     free(sb->p);

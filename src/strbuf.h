@@ -16,6 +16,8 @@ struct strbuf {
 };
 
 void sb_init(struct strbuf *sb, size_t max);
+/* An empty buffer that starts with `p` (from malloc, `cap` bytes, or NULL and 0) already grown. */
+void sb_init_buffer(struct strbuf *sb, char *p, size_t cap, size_t max);
 void sb_free(struct strbuf *sb);
 void sb_reset(struct strbuf *sb);
 void sb_put_slow(struct strbuf *sb, const void *p, size_t n);

@@ -301,6 +301,24 @@ Test(cli, stdin_same_as_file, .init = setup, .fini = teardown, .timeout = 30)
               "pcapng on stdin differs from -r FILE");
 }
 
+/* --ports chooses the streams followed: port 587 alone keeps the submission session and drops
+ * the port-25 one; a list holding both gives what the default list gives. */
+Test(cli, ports_select_streams, .init = setup, .fini = teardown, .timeout = 30)
+{
+    const char *both = "-r pcaps/postfix-basic.pcap -r pcaps/postfix-auth.pcap";
+    struct run def = run_sniff(NULL, "--json %s", both);
+    cr_assert_eq(def.status, 0, "%s", def.err);
+    cr_assert_not_null(strstr(def.out, "\"port\":25}"));
+    cr_assert_not_null(strstr(def.out, "\"port\":587}"));
+    struct run sub = run_sniff(NULL, "--json --ports 587 %s", both);
+    cr_expect_eq(sub.status, 0, "%s", sub.err);
+    cr_expect_null(strstr(sub.out, "\"port\":25}"), "a port-25 session with --ports 587");
+    cr_expect_not_null(strstr(sub.out, "\"port\":587}"), "no port-587 session with --ports 587");
+    struct run two = run_sniff(NULL, "--json --ports 65535,587,25 %s", both);
+    cr_expect(two.out_len == def.out_len && memcmp(two.out, def.out, def.out_len) == 0,
+              "--ports 65535,587,25 differs from the default list");
+}
+
 /* A capture arriving on stdin (tcpdump -U -w - | smtpsniff -r -) is followed as it comes:
  * records are written while the input is still open, not held until its end. */
 Test(cli, stdin_records_before_eof, .init = setup, .fini = teardown, .timeout = 30)
