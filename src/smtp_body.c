@@ -211,7 +211,7 @@ static void header_line(struct smtp_session *s, const uint8_t *p, size_t n)
         return;
     }
     header_commit(s);
-    const uint8_t *colon = memchr(p, ':', n);
+    const uint8_t *colon = smtp_find_byte(p, n, ':');
     size_t nl = colon ? (size_t)(colon - p) : 0;
     if (colon == NULL || nl == 0 || nl >= sizeof(b->cur_name))
         return;
@@ -259,7 +259,7 @@ bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const str
         return true; /* <CRLF>.<CRLF> */
     if (lone_dot)
         smuggling(s, ts, !l->crlf ? (b->prev_crlf ? "<CRLF>.<LF>" : "<LF>.<LF>") : "<LF>.<CRLF>");
-    else if (memchr(l->p, '\r', l->len) && bare_cr_dot(l))
+    else if (smtp_find_byte(l->p, l->len, '\r') && bare_cr_dot(l))
         smuggling(s, ts, "<CR>.<CR>");
     if (l->wire_len > SMTP_RFC_TEXT_LINE)
         smtp_notice(s, SMTP_NOTICE_LINE_TOO_LONG, SMTP_DIR_CLIENT, ts,

@@ -132,7 +132,7 @@ static void line_notices(struct smtp_session *s, const struct smtp_line *l, bool
                     "command line of %zu bytes (RFC 5321 4.5.3.1.4: 512)", l->len + 2);
     if (!l->crlf && !l->dropped && l->wire_len > l->len)
         smtp_notice(s, SMTP_NOTICE_BARE_LF_CR_IN_COMMAND, SMTP_DIR_CLIENT, ts, "command line ended by a bare LF");
-    else if (memchr(l->p, '\r', l->len))
+    else if (smtp_find_byte(l->p, l->len, '\r'))
         smtp_notice(s, SMTP_NOTICE_BARE_LF_CR_IN_COMMAND, SMTP_DIR_CLIENT, ts, "bare CR inside a command line");
     if (!s->smtputf8 && !s->eightbit_noticed && !sasl) {
         for (size_t i = 0; i < l->len; i++) {
@@ -188,7 +188,7 @@ void smtp_client_line(struct smtp_session *s, const struct smtp_line *l, const s
         smtp_pending_push(s, SMTP_VERB_SASL, "SASL", 4, l->p, l->len, ts);
         return;
     }
-    const uint8_t *sp = memchr(l->p, ' ', l->len);
+    const uint8_t *sp = smtp_find_byte(l->p, l->len, ' ');
     size_t vlen = sp ? (size_t)(sp - l->p) : l->len;
     const uint8_t *arg = sp ? sp + 1 : l->p + l->len;
     size_t alen = sp ? l->len - vlen - 1 : 0;

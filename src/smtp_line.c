@@ -1,5 +1,5 @@
-/* smtp_line.c - line framing: memchr for LF over an explicit length, a hard cap per line, and
- * discard-until-LF past the cap (the caller raises the notice from `dropped`). */
+/* smtp_line.c - line framing: a search for LF over an explicit length, a hard cap per line,
+ * and discard-until-LF past the cap (the caller raises the notice from `dropped`). */
 #include "smtp_line.h"
 
 #include <stdlib.h>
@@ -55,7 +55,7 @@ bool smtp_line_next(struct smtp_line_framer *f, const uint8_t **pp, size_t *np, 
     }
     const uint8_t *p = *pp;
     size_t n = *np;
-    const uint8_t *lf = n ? memchr(p, '\n', n) : NULL;
+    const uint8_t *lf = smtp_find_byte(p, n, '\n');
     if (lf == NULL) {
         framer_append(f, p, n);
         *pp = p + n;

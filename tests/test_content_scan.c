@@ -1,12 +1,14 @@
-/* test_content_scan.c - the DATA content fast path (smtp_content_plain, a 64-byte block scan,
- * AVX2 or SSE2) against a line-by-line reading of the same rule, on crafted and random content:
- * it must take exactly the whole lines that need no look of their own, and say how the last
- * one ended. */
+/* test_content_scan.c - the core's vector scans against plain byte loops. The DATA content fast
+ * path (smtp_content_plain, a 64-byte block scan, AVX2 or SSE2) against a line-by-line reading
+ * of the same rule, on crafted and random content: it must take exactly the whole lines that
+ * need no look of their own, and say how the last one ended. The line framer's LF search (16
+ * bytes a step, an overlapping tail) on lines of every length, cut at every point. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "smtp_internal.h"
+#include "smtp_line.h"
 
 /* The rule, one line at a time: a line is plain if it does not start with '.', every CR in it
  * is the one right before its LF, and it is at most SMTP_RFC_TEXT_LINE bytes with the LF. */
@@ -124,4 +126,67 @@ Test(content_scan, crafted_sse2, .init = sse2_only)
 Test(content_scan, random_sse2, .init = sse2_only)
 {
     random_contents();
+}
+
+/* Lines of every length 0-150 (CRLF or bare LF), followed by a second line, fed whole and cut
+ * in two at every point: the framer must give back exactly those lines. */
+Test(line_framer, every_length_every_cut)
+{
+    for (size_t len = 0; len <= 150; len++) {
+        for (int bare = 0; bare < 2; bare++) {
+            uint8_t in[160 + 8];
+            size_t n = 0;
+            for (size_t i = 0; i < len; i++)
+                in[n++] = (uint8_t)('a' + i % 26);
+            if (!bare)
+                in[n++] = '\r';
+            in[n++] = '\n';
+            size_t first = n;
+            memcpy(in + n, "QUIT\r\n", 6);
+            n += 6;
+            for (size_t cut = 0; cut <= n; cut++) {
+                struct smtp_line_framer f = {0};
+                struct smtp_line l;
+                const uint8_t *p = in;
+                size_t left = cut;
+                int got = 0;
+                for (int part = 0; part < 2; part++) {
+                    while (smtp_line_next(&f, &p, &left, &l)) {
+                        if (got == 0) {
+                            cr_assert_eq(l.len, len, "len=%zu bare=%d cut=%zu: got %zu", len, bare, cut, l.len);
+                            cr_assert(memcmp(l.p, in, len) == 0);
+                            cr_assert_eq(l.crlf, !bare);
+                            cr_assert_eq(l.wire_len, first);
+                        } else {
+                            cr_assert_eq(l.len, 4);
+                            cr_assert(memcmp(l.p, "QUIT", 4) == 0);
+                        }
+                        got++;
+                    }
+                    p = in + cut;
+                    left = n - cut;
+                }
+                cr_assert_eq(got, 2, "len=%zu bare=%d cut=%zu: %d lines", len, bare, cut, got);
+                smtp_line_free(&f);
+            }
+        }
+    }
+}
+
+/* smtp_find_byte against memchr: the byte at every position of every length to 200, absent,
+ * and twice (the first one must be found). */
+Test(line_framer, find_byte_matches_memchr)
+{
+    uint8_t buf[200];
+    for (size_t n = 0; n <= sizeof(buf); n++) {
+        for (size_t at = 0; at <= n; at++) {
+            memset(buf, 'x', sizeof(buf));
+            if (at < n)
+                buf[at] = ':';
+            if (at + 7 < n)
+                buf[at + 7] = ':';
+            const uint8_t *want = n ? memchr(buf, ':', n) : NULL;
+            cr_assert_eq(smtp_find_byte(buf, n, ':'), want, "n=%zu at=%zu", n, at);
+        }
+    }
 }
