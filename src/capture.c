@@ -335,7 +335,7 @@ static int open_file(struct capture_src *s, const char *path, char *err, size_t 
         return -1;
     }
     /* Only this thread reads the capture, so stdio need not take the FILE's lock for each of the
-     * two freads per packet libpcap makes: those atomic operations were ~6% of a run (libnids
+     * two freads per packet libpcap makes: those atomic operations were ~5% of a run (libnids
      * links libpthread, so glibc locks every call). libpcap closes f (not stdin) on pcap_close. */
     __fsetlocking(f, FSETLOCKING_BYCALLER);
     s->h = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, perr);

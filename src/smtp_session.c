@@ -19,17 +19,15 @@ static struct pool session_pool = POOL_INIT(struct smtp_session);
 
 static struct smtp_session *session_alloc(void)
 {
-    struct pool_aux aux;
+    struct pool_aux aux = {0}; /* a new session starts with no buffers */
     struct smtp_session *s = pool_get(&session_pool, &aux);
     if (s == NULL) {
         s = calloc(1, sizeof(*s));
         if (s == NULL)
             abort();
-        sb_init(&s->reply_text, SMTP_MAX_REPLY_TEXT);
-        sb_init(&s->body.cur, SMTP_MAX_HEADER_VALUE);
-        return s;
+    } else {
+        memset(s, 0, sizeof(*s));
     }
-    memset(s, 0, sizeof(*s));
     s->q = aux.p[AUX_PENDING]; /* entries are cleared as they are pushed */
     s->q_cap = (unsigned)aux.n[AUX_PENDING];
     sb_init_buffer(&s->reply_text, aux.p[AUX_REPLY_TEXT], aux.n[AUX_REPLY_TEXT], SMTP_MAX_REPLY_TEXT);
