@@ -403,10 +403,10 @@ static int run(const struct options *o)
         fprintf(stderr, "smtpsniff: %s\n", err);
         status = EXIT_INPUT;
     }
+    sinks_free(&k); /* the sinks' last records go out before a summary that shares stdout */
     if (write_summary(o) != 0)
         status = EXIT_INPUT;
     report_live_drops();
-    sinks_free(&k);
     summary_free(G.summary);
     capture_close(G.cap);
     if (fflush(stdout) != 0 || ferror(stdout)) {

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE /* strverscmp */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -409,6 +410,63 @@ static int sm_write_atomic(const char *path, const char *p, size_t n)
     return -1;
 }
 
+/* Into what is already there: a device, a FIFO, /dev/stdout, or the target a dangling symlink
+ * names. Renaming over those would put a regular file in place of /dev/null (as root). */
+static int sm_write_in_place(const char *path, const char *p, size_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return -1;
+    int rc = sm_write_all(fd, p, n);
+    int e = errno;
+    if (close(fd) != 0 && rc == 0) {
+        rc = -1;
+        e = errno;
+    }
+    errno = e;
+    return rc;
+}
+
+/* The summary file is the one stdout writes to (--summary /dev/stdout, or `> FILE` with FILE). */
+static bool sm_is_stdout(const struct stat *st)
+{
+    struct stat o;
+    return fstat(STDOUT_FILENO, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+}
+
+/* A regular file (or a new one) is replaced by rename, so a reader never sees half a summary;
+ * through a symlink, the file it points to is replaced and the link kept. Stdout's own file
+ * gets the summary after the records, through the same stream. */
+static int sm_write_file(const char *path, const char *p, size_t n)
+{
+    struct stat lst, st;
+    if (lstat(path, &lst) != 0)
+        return errno == ENOENT ? sm_write_atomic(path, p, n) : -1;
+    bool link = S_ISLNK(lst.st_mode);
+    if (!link)
+        st = lst;
+    else if (stat(path, &st) != 0)
+        return sm_write_in_place(path, p, n); /* dangling: creates the file it names */
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        return -1;
+    }
+    if (sm_is_stdout(&st))
+        return fwrite(p, 1, n, stdout) == n ? 0 : -1;
+    if (!S_ISREG(st.st_mode))
+        return sm_write_in_place(path, p, n);
+    if (!link)
+        return sm_write_atomic(path, p, n);
+    char *real = realpath(path, NULL);
+    if (real == NULL)
+        return -1;
+    int rc = sm_write_atomic(real, p, n);
+    int e = errno;
+    free(real);
+    errno = e;
+    return rc;
+}
+
 int summary_write(struct summary *sm, const struct capture_stats *cs, const char *path,
                   enum summary_format fmt)
 {
@@ -423,7 +481,7 @@ int summary_write(struct summary *sm, const struct capture_stats *cs, const char
         errno = EFBIG;
         rc = -1;
     } else {
-        rc = sm_write_atomic(path, sb.p ? sb.p : "", sb.len);
+        rc = sm_write_file(path, sb.p ? sb.p : "", sb.len);
     }
     int e = errno;
     sb_free(&sb);

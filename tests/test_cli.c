@@ -1,7 +1,8 @@
 /* test_cli.c - the command line from the outside: unusable input and bad usage give one line
  * on stderr, nothing on stdout and a non-zero exit; --help and --version; `-r -`; the summary
- * file (format by extension, unwritable path, atomic replacement, mode); and the golden
- * summaries listed in tests/golden/SUMMARIES, compared byte for byte.
+ * file (format by extension, unwritable path, atomic replacement, mode, symlinks, FIFOs and
+ * /dev/stdout); and the golden summaries listed in tests/golden/SUMMARIES, compared byte for
+ * byte.
  *
  * Every command runs through sh -c in the source tree with TZ=UTC, stdout and stderr going to
  * files in a private temporary directory (tests run in parallel). */
@@ -418,6 +419,54 @@ Test(cli, summary_replaced_atomically, .init = setup, .fini = teardown, .timeout
     while ((e = readdir(d)) != NULL)
         cr_expect(strncmp(e->d_name, "s.json.", 7) != 0, "temporary file left: %s", e->d_name);
     closedir(d);
+}
+
+/* Through a symlink: the file it names is replaced, and the link stays a link. */
+Test(cli, summary_through_symlink, .init = setup, .fini = teardown, .timeout = 30)
+{
+    FILE *f = fopen(tpath("real.json"), "w");
+    cr_assert_not_null(f);
+    fputs("old\n", f);
+    fclose(f);
+    cr_assert(symlink("real.json", tpath("link.json")) == 0, "symlink: %s", strerror(errno));
+    struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic.pcap --summary '%s'", tpath("link.json"));
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    struct stat st;
+    cr_assert(lstat(tpath("link.json"), &st) == 0);
+    cr_expect(S_ISLNK(st.st_mode), "link.json was replaced by a regular file");
+    cr_expect(is_json_summary(slurp(tpath("real.json"), NULL)), "real.json does not hold the summary");
+}
+
+/* Onto what is not a regular file (a device, a FIFO): written into it, never renamed over it.
+ * Renaming over /dev/null as root would leave a regular file there. A FIFO stands in here (its
+ * reader gives up after 10 s, so a FIFO renamed away fails the test instead of hanging it). */
+Test(cli, summary_into_fifo, .init = setup, .fini = teardown, .timeout = 30)
+{
+    cr_assert(mkfifo(tpath("fifo"), 0600) == 0, "mkfifo: %s", strerror(errno));
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && timeout 10 cat '%s' >'%s' & pid=$!; cd '%s' && '%s' -q -r pcaps/postfix-basic.pcap --summary '%s' "
+             "--summary-format text >/dev/null 2>'%s'; st=$?; wait $pid; exit $st",
+             T.dir, tpath("fifo"), tpath("got"), SRCDIR, SMTPSNIFF_BIN, tpath("fifo"), tpath("err"));
+    int st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit status %d: %s", st, slurp(tpath("err"), NULL));
+    struct stat sb;
+    cr_assert(lstat(tpath("fifo"), &sb) == 0);
+    cr_expect(S_ISFIFO(sb.st_mode), "the FIFO was replaced (mode %o)", sb.st_mode);
+    cr_expect(is_text_summary(slurp(tpath("got"), NULL)), "the reader did not get the summary");
+}
+
+/* --summary /dev/stdout: the summary follows the records on stdout (a file here), and
+ * /dev/stdout stays the link it was. */
+Test(cli, summary_to_stdout, .init = setup, .fini = teardown, .timeout = 30)
+{
+    struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic.pcap --summary /dev/stdout --summary-format text");
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    struct stat st;
+    cr_assert(lstat("/dev/stdout", &st) == 0);
+    cr_expect(S_ISLNK(st.st_mode), "/dev/stdout is no longer a symlink");
+    const char *sum = strstr(r.out, "smtpsniff summary\n");
+    cr_expect(sum != NULL && sum > r.out && is_text_summary(sum), "no summary after the session line:\n%s", r.out);
 }
 
 /* ---- golden summaries ---------------------------------------------------------------------- */
