@@ -427,16 +427,21 @@ static int sm_write_in_place(const char *path, const char *p, size_t n)
     return rc;
 }
 
-/* The summary file is the one stdout writes to (--summary /dev/stdout, or `> FILE` with FILE). */
-static bool sm_is_stdout(const struct stat *st)
+/* stdout or stderr, if the summary file is the one it writes to (--summary /dev/stdout, or
+ * `> FILE` with FILE): renaming over it would cut off what the stream has written. */
+static FILE *sm_own_stream(const struct stat *st)
 {
     struct stat o;
-    return fstat(STDOUT_FILENO, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino;
+    if (fstat(STDOUT_FILENO, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino)
+        return stdout;
+    if (fstat(STDERR_FILENO, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino)
+        return stderr;
+    return NULL;
 }
 
 /* A regular file (or a new one) is replaced by rename, so a reader never sees half a summary;
- * through a symlink, the file it points to is replaced and the link kept. Stdout's own file
- * gets the summary after the records, through the same stream. */
+ * through a symlink, the file it points to is replaced and the link kept. The file stdout or
+ * stderr writes to gets the summary after what the stream wrote, through the same stream. */
 static int sm_write_file(const char *path, const char *p, size_t n)
 {
     struct stat lst, st;
@@ -451,8 +456,9 @@ static int sm_write_file(const char *path, const char *p, size_t n)
         errno = EISDIR;
         return -1;
     }
-    if (sm_is_stdout(&st))
-        return fwrite(p, 1, n, stdout) == n ? 0 : -1;
+    FILE *own = sm_own_stream(&st);
+    if (own)
+        return fwrite(p, 1, n, own) == n ? 0 : -1;
     if (!S_ISREG(st.st_mode))
         return sm_write_in_place(path, p, n);
     if (!link)

@@ -456,17 +456,27 @@ Test(cli, summary_into_fifo, .init = setup, .fini = teardown, .timeout = 30)
     cr_expect(is_text_summary(slurp(tpath("got"), NULL)), "the reader did not get the summary");
 }
 
-/* --summary /dev/stdout: the summary follows the records on stdout (a file here), and
- * /dev/stdout stays the link it was. */
-Test(cli, summary_to_stdout, .init = setup, .fini = teardown, .timeout = 30)
+/* The file stdout or stderr writes to (files here): the summary follows what the stream wrote,
+ * and /dev/stdout and /dev/stderr stay the links they were. */
+Test(cli, summary_to_own_stream, .init = setup, .fini = teardown, .timeout = 30)
 {
-    struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic.pcap --summary /dev/stdout --summary-format text");
-    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
-    struct stat st;
-    cr_assert(lstat("/dev/stdout", &st) == 0);
-    cr_expect(S_ISLNK(st.st_mode), "/dev/stdout is no longer a symlink");
-    const char *sum = strstr(r.out, "smtpsniff summary\n");
-    cr_expect(sum != NULL && sum > r.out && is_text_summary(sum), "no summary after the session line:\n%s", r.out);
+    static const char *const paths[] = {"/dev/stdout", "/dev/stderr", NULL /* the out file itself */};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        const char *path = paths[i] ? paths[i] : tpath("out");
+        bool to_err = paths[i] && strcmp(paths[i], "/dev/stderr") == 0;
+        struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic.pcap --summary '%s' --summary-format text", path);
+        cr_expect_eq(r.status, 0, "--summary %s: exit %d", path, r.status);
+        cr_expect(count_lines(r.out) > 0 && strncmp(r.out, "smtpsniff summary", 17) != 0,
+                  "--summary %s: the session line is gone:\n%s", path, r.out);
+        const char *text = to_err ? r.err : r.out;
+        const char *sum = strstr(text, "smtpsniff summary\n");
+        cr_expect(sum != NULL && is_text_summary(sum), "--summary %s: no summary:\n%s", path, text);
+        struct stat st;
+        if (paths[i]) {
+            cr_assert(lstat(paths[i], &st) == 0);
+            cr_expect(S_ISLNK(st.st_mode), "%s is no longer a symlink", paths[i]);
+        }
+    }
 }
 
 /* ---- golden summaries ---------------------------------------------------------------------- */
