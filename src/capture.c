@@ -310,8 +310,9 @@ static int set_filter(pcap_t *h, const char *name, const char *expr, char *err, 
 }
 
 /* stdio's own buffer for a file is st_blksize (4 KB): about 120,000 read(2) calls per GB. With
- * 256 KB there are ~4,000, and a --json run took 6-17% less CPU (two interleaved series of 15 on
- * 250 MB). stdin keeps its default: a pipe hands over at most 64 KB per read anyway. */
+ * 256 KB there are ~4,000, and a --json run took 6-17% less CPU (three interleaved series on
+ * 250 MB, docs/benchmark.md). stdin keeps its default: a pipe hands over at most 64 KB per read
+ * anyway. */
 #define CAPTURE_FILE_BUFFER (256u * 1024)
 
 static int open_file(struct capture_src *s, const char *path, char *err, size_t errlen)

@@ -410,8 +410,8 @@ static int sm_write_atomic(const char *path, const char *p, size_t n)
     return -1;
 }
 
-/* Into what is already there: a device, a FIFO, /dev/stdout, or the target a dangling symlink
- * names. Renaming over those would put a regular file in place of /dev/null (as root). */
+/* Into what is already there: a device, a FIFO, or the file a dangling symlink names. Renaming
+ * over a device would put a regular file in place of /dev/null (as root). */
 static int sm_write_in_place(const char *path, const char *p, size_t n)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
