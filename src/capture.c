@@ -311,9 +311,18 @@ static int set_filter(pcap_t *h, const char *name, const char *expr, char *err, 
 
 /* stdio's own buffer for a file is st_blksize (4 KB): about 120,000 read(2) calls per GB. With
  * 256 KB there are ~4,000, and a --json run took 6-17% less CPU (three interleaved series on
- * 250 MB, docs/benchmark.md). stdin keeps its default: a pipe hands over at most 64 KB per read
- * anyway. */
+ * 250 MB, docs/benchmark.md). From a pipe, a read returns at most what the pipe holds (64 KB). */
 #define CAPTURE_FILE_BUFFER (256u * 1024)
+
+/* stdin's: static, as stdin outlives capture_close; set once, before stdin's first read. */
+static void buffer_stdin(void)
+{
+    static char buf[CAPTURE_FILE_BUFFER];
+    static bool done;
+    if (!done)
+        setvbuf(stdin, buf, _IOFBF, sizeof(buf));
+    done = true;
+}
 
 static int open_file(struct capture_src *s, const char *path, char *err, size_t errlen)
 {
@@ -345,7 +354,9 @@ static int open_file(struct capture_src *s, const char *path, char *err, size_t 
      * two freads per packet libpcap makes: those atomic operations were ~5% of a run (libnids
      * links libpthread, so glibc locks every call). libpcap closes f (not stdin) on pcap_close. */
     __fsetlocking(f, FSETLOCKING_BYCALLER);
-    if (!is_stdin && (s->iobuf = malloc(CAPTURE_FILE_BUFFER)) != NULL)
+    if (is_stdin)
+        buffer_stdin();
+    else if ((s->iobuf = malloc(CAPTURE_FILE_BUFFER)) != NULL)
         setvbuf(f, s->iobuf, _IOFBF, CAPTURE_FILE_BUFFER);
     s->h = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (s->h == NULL) {
