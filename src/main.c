@@ -129,6 +129,9 @@ static int parse_option(struct options *o, int c, const char *arg)
     case 'r':
         if (o->cap.nfiles == MAX_FILES)
             return bad_usage("too many -r files (at most %d)", MAX_FILES);
+        for (unsigned i = 0; i < o->cap.nfiles && strcmp(arg, "-") == 0; i++)
+            if (strcmp(o->files[i], "-") == 0)
+                return bad_usage("-r - given twice: standard input can be read only once");
         o->files[o->cap.nfiles++] = arg;
         return 0;
     case 'i': o->cap.iface = arg; return 0;

@@ -153,6 +153,7 @@ ParameterizedTestParameters(cli, bad_input)
         {"-Z -r pcaps/postfix-basic.pcap", 2, "Z", NULL},
         {"-r", 2, "-r", NULL},
         {"-r pcaps/postfix-basic.pcap --summary", 2, "--summary", NULL},
+        {"-r - -r pcaps/postfix-basic.pcap -r - <pcaps/postfix-basic.pcap", 2, "-r -", "twice"},
         /* explain */
         {"explain 99x", 1, "99x", NULL},
         {"explain 6.1.1", 1, "6.1.1", NULL},
