@@ -22,8 +22,9 @@ void smtp_body_begin(struct smtp_session *s)
     s->body.cur_name[0] = '\0';
     sb_reset(&s->body.cur);
     smtp_line_reset(&s->body.bdat_lines);
-    if (smtp_content_txn(s))
-        smtp_content_txn(s)->have_message = true;
+    struct smtp_transaction *t = smtp_content_txn(s);
+    if (t)
+        t->have_message = true;
 }
 
 /* --- RFC 2047 encoded words ---------------------------------------------------------------- */
@@ -265,8 +266,9 @@ bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const str
         smtp_notice(s, SMTP_NOTICE_LINE_TOO_LONG, SMTP_DIR_CLIENT, ts,
                     "message text line of %zu bytes (RFC 5321 4.5.3.1.6: 1000)", l->wire_len);
     bool stuffed = l->len > 0 && l->p[0] == '.'; /* RFC 5321 4.5.2: leading dot removed */
-    if (smtp_content_txn(s))
-        smtp_content_txn(s)->message.size += l->wire_len - (stuffed ? 1 : 0);
+    struct smtp_transaction *t = smtp_content_txn(s);
+    if (t)
+        t->message.size += l->wire_len - (stuffed ? 1 : 0);
     if (b->in_headers)
         header_line(s, l->p, l->len);
     b->prev_crlf = l->crlf;

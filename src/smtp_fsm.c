@@ -303,9 +303,15 @@ static void on_starttls(struct smtp_session *s, const struct smtp_pending *pc, c
         smtp_txn_finish(s, SMTP_TXN_ABORTED, SMTP_VERB_STARTTLS); /* RFC 3207 4.2: state is discarded */
 }
 
-/* A client line was queued; only bookkeeping that needs no reply happens here. */
 static void fsm_reply_apply(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r);
 
+/* RSET and a new greeting end the open transaction (RFC 5321 4.1.4) unless the server refuses. */
+static bool ends_transaction(enum smtp_verb id)
+{
+    return id == SMTP_VERB_RSET || id == SMTP_VERB_HELO || id == SMTP_VERB_EHLO || id == SMTP_VERB_LHLO;
+}
+
+/* A client line was queued; only bookkeeping that needs no reply happens here. */
 void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
 {
     enum smtp_verb id = pc->cmd.id;
@@ -332,7 +338,7 @@ void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
         s->data_refused = false;
     if (id == SMTP_VERB_DATA)
         s->data_unanswered++;
-    if (id == SMTP_VERB_RSET || id == SMTP_VERB_HELO || id == SMTP_VERB_EHLO || id == SMTP_VERB_LHLO)
+    if (ends_transaction(id))
         smtp_txn_closing(s);
     if (id == SMTP_VERB_MAIL)
         on_mail_sent(s, pc);
@@ -350,11 +356,8 @@ void smtp_fsm_command(struct smtp_session *s, struct smtp_pending *pc)
 
 void smtp_fsm_reply(struct smtp_session *s, struct smtp_pending *pc, const struct smtp_reply *r)
 {
-    const struct smtp_command *c = &pc->cmd;
     fsm_reply_apply(s, pc, r);
-    bool closer = c->id == SMTP_VERB_RSET || c->id == SMTP_VERB_HELO || c->id == SMTP_VERB_EHLO ||
-                  c->id == SMTP_VERB_LHLO;
-    if (closer && s->txq_len == 1 && pc->txn_serial == smtp_cur_serial(s))
+    if (ends_transaction(pc->cmd.id) && s->txq_len == 1 && pc->txn_serial == smtp_cur_serial(s))
         s->txq[0].closing = false; /* refused: the transaction goes on */
 }
 

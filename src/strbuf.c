@@ -356,8 +356,7 @@ void sb_json_cstr(struct strbuf *sb, const char *s)
         SB_LIT(sb, "null");
         return;
     }
-    size_t n = strlen(s);
-    json_quoted(sb, (const uint8_t *)s, n, plain_run((const uint8_t *)s, n, true));
+    sb_json_str(sb, (const uint8_t *)s, strlen(s));
 }
 
 void sb_term_str(struct strbuf *sb, const uint8_t *p, size_t n, bool ascii_only)
