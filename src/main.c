@@ -11,13 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
-#include "reasm.h"
-#include "sinks.h"
-#include "smtp_core.h"
+#include "capture/capture.h"
+#include "reasm/reasm.h"
+#include "sinks/sinks.h"
+#include "smtp/smtp_core.h"
 #include "smtpsniff/limits.h"
 #include "smtpsniff/reply.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 #define MAX_FILES 1024
 

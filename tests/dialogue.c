@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp_core.h"
-#include "strbuf.h"
+#include "smtp/smtp_core.h"
+#include "lib/strbuf.h"
 
 static void rec_exchange(void *ctx, const struct smtp_session_info *s, const struct smtp_exchange *x)
 {

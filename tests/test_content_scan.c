@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp_internal.h"
-#include "smtp_line.h"
+#include "smtp/smtp_internal.h"
+#include "smtp/smtp_line.h"
 
 /* The rule, one line at a time: a line is plain if it does not start with '.', every CR in it
  * is the one right before its LF, and it is at most SMTP_RFC_TEXT_LINE bytes with the LF. */

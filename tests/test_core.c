@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "dialogue.c"
-#include "smtp_core.h"
+#include "smtp/smtp_core.h"
 
 #define EHLO_REPLY "250-mail.example.org\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 8BITMIME\r\n"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sinks.h"
+#include "sinks/sinks.h"
 
 /* ---- hand-made records ---- */
 

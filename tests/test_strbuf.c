@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 Test(strbuf, u64_matches_printf)
 {

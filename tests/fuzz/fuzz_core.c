@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sinks.h"
-#include "smtp_core.h"
+#include "sinks/sinks.h"
+#include "smtp/smtp_core.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

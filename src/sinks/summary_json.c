@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sink_fmt.h"
+#include "sinks/sink_fmt.h"
 #include "smtpsniff/reply.h"
-#include "summary_state.h"
+#include "sinks/summary_state.h"
 
 #define SM_SCHEMA 1
 

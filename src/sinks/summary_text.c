@@ -2,9 +2,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sink_fmt.h"
+#include "sinks/sink_fmt.h"
 #include "smtpsniff/reply.h"
-#include "summary_state.h"
+#include "sinks/summary_state.h"
 
 #define TX_LABEL 34    /* width of the label column: "4xx Transient Negative Completion" */
 #define TX_CELL_MAX 40 /* widest column that failed-delivery rows are aligned to */

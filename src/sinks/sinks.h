@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "capture/capture.h" /* struct capture_stats */
 #include "smtpsniff/smtp.h"
 
 /* --- JSON Lines (out_json.c) --- */
@@ -31,15 +32,6 @@ void out_live_free(struct smtp_sink *s);
 
 /* --- summary (summary.c) --- */
 enum summary_format { SUMMARY_JSON, SUMMARY_TEXT };
-/* Capture-level facts the front end knows and the sinks do not. */
-struct capture_stats {
-    unsigned nsources;
-    const char *const *sources; /* file names or interface names */
-    uint64_t packets, bytes;
-    bool live;
-    uint64_t ps_recv, ps_drop, ps_ifdrop; /* pcap_stats, live only */
-    struct timeval first, last;
-};
 struct summary;
 struct summary *summary_new(void);
 struct smtp_sink *summary_sink(struct summary *sm);

@@ -2,7 +2,7 @@
  * per-line notices (bare LF, long lines, 8-bit bytes, commands after QUIT, STARTTLS injection). */
 #include <string.h>
 
-#include "smtp_internal.h"
+#include "smtp/smtp_internal.h"
 
 static const struct {
     const char *verb;

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sink_fmt.h"
-#include "sinks.h"
+#include "sinks/sink_fmt.h"
+#include "sinks/sinks.h"
 #include "smtpsniff/reply.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 #define OUT_JSON_MAX_RECORD (1u << 20)
 /* Records are written in batches of about this many bytes (each one at once when flush_each). */

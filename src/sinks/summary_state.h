@@ -7,9 +7,9 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-#include "sinks.h"
+#include "sinks/sinks.h"
 #include "smtpsniff/smtp.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 #define SM_KEY 72               /* table key: an IP address, an escaped verb or mechanism, an enhanced code */
 #define SM_MAX_IPS 100000       /* distinct client (and server) addresses counted; the rest go to "other" */

@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sink_fmt.h"
-#include "sinks.h"
+#include "sinks/sink_fmt.h"
+#include "sinks/sinks.h"
 #include "smtpsniff/reply.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 #define LIVE_OUT_CHUNK (64u * 1024)         /* formatted lines are written in chunks of this size */
 #define LIVE_GROUP_MAX (4u << 20)           /* the lines of one record (a 64-line reply, escaped) */

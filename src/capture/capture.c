@@ -1,7 +1,7 @@
 /* capture.c - libpcap front end: opens files or an interface, decodes Ethernet (any number of
  * 802.1Q/802.1ad tags), Linux SLL/SLL2, raw IP and BSD loopback itself, keeps TCP on the
  * chosen ports, rewrites IPv6 into placeholder IPv4 (ip6map.c) and hands IPv4 on. */
-#include "capture.h"
+#include "capture/capture.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "ip6map.h"
+#include "capture/ip6map.h"
 #include "smtpsniff/limits.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -120,7 +120,7 @@ static size_t decode_ipv4(struct capture *c, const uint8_t *p, size_t n, const u
     }
     uint16_t frag = rd16(p + 6);
     if (frag & 0x3FFF) {
-        /* libnids 1.26 reads ihl+8 bytes of every fragment (NOTES.md): drop shorter ones. */
+        /* libnids 1.26 reads ihl+8 bytes of every fragment (docs/design.md): drop shorter ones. */
         if (len < ihl + 8) {
             c->cnt.ip_fragment_short++;
             return 0;
@@ -383,7 +383,7 @@ static int open_live(struct capture_src *s, const struct capture_opts *o, char *
         snprintf(err, errlen, "%s: %s", o->iface, perr);
         return -1;
     }
-    pcap_set_snaplen(s->h, CAP_SNAPLEN); /* libnids' own 16384 cuts GSO segments (NOTES.md) */
+    pcap_set_snaplen(s->h, CAP_SNAPLEN); /* libnids' own 16384 cuts GSO segments (docs/design.md) */
     pcap_set_promisc(s->h, o->promisc);
     pcap_set_immediate_mode(s->h, 1);
     pcap_set_buffer_size(s->h, CAP_BUFFER_BYTES);

@@ -8,9 +8,17 @@
 #include <stdint.h>
 #include <sys/time.h>
 
-#include "sinks.h"
-
 #define CAPTURE_MAX_PORTS 32
+
+/* Capture-level facts the front end knows and the sinks do not. */
+struct capture_stats {
+    unsigned nsources;
+    const char *const *sources; /* file names or interface names */
+    uint64_t packets, bytes;
+    bool live;
+    uint64_t ps_recv, ps_drop, ps_ifdrop; /* pcap_stats, live only */
+    struct timeval first, last;
+};
 
 struct capture_opts {
     const char *const *files; /* NULL-free list; "-" is standard input */

@@ -1,6 +1,6 @@
 /* smtp_line.c - line framing: a search for LF over an explicit length, a hard cap per line,
  * and discard-until-LF past the cap (the caller raises the notice from `dropped`). */
-#include "smtp_line.h"
+#include "smtp/smtp_line.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* pool.c - bounded stocks of reusable objects (pool.h). Single-threaded, like the core. */
-#include "pool.h"
+#include "lib/pool.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_ASAN 1

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "smtp_internal.h"
+#include "smtp/smtp_internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>

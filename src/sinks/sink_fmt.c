@@ -1,5 +1,5 @@
 /* sink_fmt.c - small text-formatting helpers shared by the live feed and the summary. */
-#include "sink_fmt.h"
+#include "sinks/sink_fmt.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * client's TLS ClientHello (RFC 8446 4.1.2); everything after it is opaque. */
 #include <string.h>
 
-#include "smtp_internal.h"
+#include "smtp/smtp_internal.h"
 
 struct cursor {
     const uint8_t *p;

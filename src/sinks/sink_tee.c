@@ -1,7 +1,7 @@
 /* sink_tee.c - one sink that hands every record to several sinks, in the order given. */
 #include <stdlib.h>
 
-#include "sinks.h"
+#include "sinks/sinks.h"
 
 struct sink_tee {
     struct smtp_sink sink; /* sink.ctx points back here */

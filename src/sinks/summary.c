@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "summary_state.h"
+#include "sinks/summary_state.h"
 
 /* ---- bounded counting tables ---- */
 

@@ -1,5 +1,5 @@
 /* strbuf.c - bounded output buffer and the escaping of wire bytes for JSON and terminals. */
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include <sys/time.h>
 
 #include "smtpsniff/smtp.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 /* "HH:MM:SS.uuuuuu", UTC, without gmtime (time_t has no leap seconds); "HH:MM:SS" kept per second. */
 void sink_put_clock(struct strbuf *sb, const struct timeval *tv);

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pool.h"
-#include "smtp_internal.h"
+#include "lib/pool.h"
+#include "smtp/smtp_internal.h"
 
 /* Notices of one type beyond this many per session are counted, not emitted. */
 #define SMTP_NOTICE_TYPE_CAP 16

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pool.h"
-#include "smtp_internal.h"
+#include "lib/pool.h"
+#include "smtp/smtp_internal.h"
 
 _Static_assert(offsetof(struct smtp_transaction, message) + sizeof(struct smtp_message_info) ==
                    sizeof(struct smtp_transaction),

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "smtp_internal.h"
+#include "smtp/smtp_internal.h"
 
 static int b64val(uint8_t c)
 {

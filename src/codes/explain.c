@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "smtpsniff/reply.h"
-#include "strbuf.h"
+#include "lib/strbuf.h"
 
 #define EXPLAIN_WIDTH 78           /* text wraps before this column */
 #define EXPLAIN_LABEL 14           /* label column of tables and context lists */

@@ -1,6 +1,6 @@
 /* ip6map.c - IPv6 address <-> 240.0.0.0/4 placeholder table: open addressing, bounded by
  * SMTP_MAX_V6_ADDRS, never shrinking (addresses are few next to sessions). */
-#include "ip6map.h"
+#include "capture/ip6map.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>

@@ -2,9 +2,9 @@
 #ifndef SMTPSNIFF_SMTP_INTERNAL_H
 #define SMTPSNIFF_SMTP_INTERNAL_H
 
-#include "smtp_core.h"
-#include "smtp_line.h"
-#include "strbuf.h"
+#include "smtp/smtp_core.h"
+#include "smtp/smtp_line.h"
+#include "lib/strbuf.h"
 
 /* What the client's bytes are, as the server reads them. */
 enum smtp_client_mode {

@@ -1,7 +1,7 @@
 /* reasm_nids.c - the libnids adapter, the only file that includes nids.h. It owns libnids'
- * settings (NOTES.md hazards), maps streams to SMTP sessions, ends sessions on close, reset,
+ * settings (docs/design.md: libnids), maps streams to SMTP sessions, ends sessions on close, reset,
  * eviction, idle timeout and end of input, and frees per-stream state in every case. */
-#include "reasm.h"
+#include "reasm/reasm.h"
 
 #include <arpa/inet.h>
 #include <nids.h>
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ip6map.h"
-#include "smtp_core.h"
+#include "capture/ip6map.h"
+#include "smtp/smtp_core.h"
 #include "smtpsniff/limits.h"
 
 struct rstream {
@@ -243,7 +243,7 @@ int reasm_init(const struct reasm_opts *o, char *err, size_t errlen)
     R.o = *o;
     memcpy(R.ports, o->ports, o->nports * sizeof(o->ports[0]));
     R.o.ports = R.ports;
-    /* We decode the link layer ourselves and feed bare IPv4 (NOTES.md: SLL2, QinQ, IPv6). */
+    /* We decode the link layer ourselves and feed bare IPv4 (docs/design.md: SLL2, QinQ, IPv6). */
     R.dead = pcap_open_dead(DLT_RAW, CAP_SNAPLEN);
     if (R.dead == NULL) {
         snprintf(err, errlen, "cannot create the reassembly handle");
