@@ -374,6 +374,12 @@ static void report_live_drops(void)
 static int run(const struct options *o)
 {
     char err[512];
+    /* a summary path that is an input, or that cannot be written, fails now, not after a day */
+    int bad = o->summary_path ? summary_check_path(o->summary_path, o->files, o->cap.nfiles, err, sizeof(err)) : 0;
+    if (bad) {
+        fprintf(stderr, "smtpsniff: %s\n", err);
+        return bad == 2 ? EXIT_USAGE : EXIT_INPUT;
+    }
     G.cap = capture_open(&o->cap, err, sizeof(err));
     if (G.cap == NULL) {
         fprintf(stderr, "smtpsniff: %s\n", err);

@@ -341,23 +341,26 @@ Test(cli, stdin_records_before_eof, .init = setup, .fini = teardown, .timeout = 
 
 /* ---- the summary file ---------------------------------------------------------------------- */
 
-/* An unwritable summary: exit 1 and one line naming it, but the transcript is complete. */
-Test(cli, summary_unwritable, .init = setup, .fini = teardown, .timeout = 30)
+/* A summary that cannot be written is found at start-up, before anything is read: exit 1, one
+ * line naming the path, nothing on stdout (a day-long live capture must not lose its summary at
+ * the end). The old code read the whole capture and failed only then. */
+Test(cli, summary_unwritable_at_start, .init = setup, .fini = teardown, .timeout = 30)
 {
-    struct run plain = run_sniff(NULL, "--json -r pcaps/postfix-basic.pcap");
-    cr_assert_eq(plain.status, 0);
-    struct run r = run_sniff(NULL, "--json -r pcaps/postfix-basic.pcap --summary /nonexistent-dir/x.json");
-    cr_expect_eq(r.status, 1, "exit %d, want 1", r.status);
-    cr_expect_eq(r.err_lines, 1, "%d lines on stderr, want 1:\n%s", r.err_lines, r.err);
-    cr_expect(strstr(r.err, "/nonexistent-dir/x.json") != NULL, "error does not name the file:\n%s", r.err);
-    cr_expect(r.out_len == plain.out_len && memcmp(r.out, plain.out, plain.out_len) == 0,
-              "transcript not complete (%zu of %zu bytes)", r.out_len, plain.out_len);
-
-    struct run d = run_sniff(NULL, "-q -r pcaps/postfix-basic.pcap --summary '%s'", T.dir);
-    cr_expect_eq(d.status, 1, "summary onto a directory: exit %d, want 1", d.status);
-    cr_expect_eq(d.err_lines, 1, "summary onto a directory: %d lines on stderr:\n%s", d.err_lines, d.err);
-    cr_expect(strstr(d.err, T.dir) != NULL, "error does not name the path:\n%s", d.err);
-    cr_expect_eq(count_lines(d.out), 1, "-q transcript incomplete:\n%s", d.out);
+    FILE *f = fopen(tpath("file"), "w");
+    cr_assert_not_null(f);
+    fclose(f);
+    static const char *const paths[] = {"missing/x.json", "file/x.json", ".", "missing/"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        const char *path = strcmp(paths[i], ".") == 0 ? T.dir : tpath(paths[i]);
+        struct run r = run_sniff(NULL, "--json -r pcaps/postfix-basic.pcap --summary '%s'", path);
+        cr_expect_eq(r.status, 1, "--summary %s: exit %d, want 1", paths[i], r.status);
+        cr_expect_eq(r.err_lines, 1, "--summary %s: %d lines on stderr, want 1:\n%s", paths[i], r.err_lines,
+                     r.err);
+        cr_expect(strstr(r.err, path) != NULL, "--summary %s: error does not name the path:\n%s", paths[i], r.err);
+        cr_expect_eq(r.out_len, 0, "--summary %s: %zu bytes on stdout before the error", paths[i], r.out_len);
+    }
+    struct stat st;
+    cr_expect(stat(tpath("missing"), &st) != 0, "the missing directory was created");
 }
 
 static bool is_json_summary(const char *s)
@@ -397,29 +400,199 @@ Test(cli, summary_format_by_extension, .init = setup, .fini = teardown, .timeout
     }
 }
 
-/* Replaced by rename: a hard link to the old file keeps the old bytes, no FILE.XXXXXX is left,
- * and the new file has the mode a new file gets under the umask. */
-Test(cli, summary_replaced_atomically, .init = setup, .fini = teardown, .timeout = 30)
+/* No FILE.XXXXXX left in the temporary directory. */
+static void expect_no_temp(const char *prefix)
 {
-    FILE *f = fopen(tpath("s.json"), "w");
-    cr_assert_not_null(f);
-    fputs("old\n", f);
-    fclose(f);
-    cr_assert(link(tpath("s.json"), tpath("old.json")) == 0, "link: %s", strerror(errno));
-    struct run r =
-        run_sniff("umask 027 &&", "-q -r pcaps/postfix-basic.pcap --summary '%s'", tpath("s.json"));
-    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
-    cr_expect(is_json_summary(slurp(tpath("s.json"), NULL)), "s.json not replaced by a summary");
-    cr_expect_str_eq(slurp(tpath("old.json"), NULL), "old\n", "the old file was rewritten in place");
-    struct stat st;
-    cr_assert(stat(tpath("s.json"), &st) == 0);
-    cr_expect_eq(st.st_mode & 0777, 0640, "mode %o under umask 027, want 640", st.st_mode & 0777);
     DIR *d = opendir(T.dir);
     cr_assert_not_null(d);
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
-        cr_expect(strncmp(e->d_name, "s.json.", 7) != 0, "temporary file left: %s", e->d_name);
+        cr_expect(strncmp(e->d_name, prefix, strlen(prefix)) != 0, "temporary file left: %s", e->d_name);
     closedir(d);
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
+    fputs(text, f);
+    cr_assert(fclose(f) == 0 && chmod(path, mode) == 0, "%s: %s", path, strerror(errno));
+}
+
+/* Replaced by rename: a hard link to the old file keeps the old bytes and no FILE.XXXXXX is left.
+ * The new file keeps the old one's mode and (as root) owner whatever the umask: root rewriting an
+ * operator's summary must not leave it root's, nor readable by more people. The old code gave it
+ * the umask's mode and root as owner. */
+Test(cli, summary_replace_keeps_mode_owner, .init = setup, .fini = teardown, .timeout = 30)
+{
+    bool root = geteuid() == 0;
+    uid_t uid = root ? 65534 : getuid(); /* as root any other uid will do: no account is needed */
+    gid_t gid = root ? 65534 : getgid();
+    static const struct {
+        const char *umask;
+        mode_t mode;
+    } cases[] = {{"077", 0640}, {"000", 0600}, {"022", 0604}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        unlink(tpath("old.json"));
+        write_file(tpath("s.json"), "old\n", cases[i].mode);
+        cr_assert(chown(tpath("s.json"), uid, gid) == 0, "chown: %s", strerror(errno));
+        cr_assert(link(tpath("s.json"), tpath("old.json")) == 0, "link: %s", strerror(errno));
+        char pre[32];
+        snprintf(pre, sizeof(pre), "umask %s &&", cases[i].umask);
+        struct run r = run_sniff(pre, "-q -r pcaps/postfix-basic.pcap --summary '%s'", tpath("s.json"));
+        cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+        cr_expect(is_json_summary(slurp(tpath("s.json"), NULL)), "s.json not replaced by a summary");
+        cr_expect_str_eq(slurp(tpath("old.json"), NULL), "old\n", "the old file was rewritten in place");
+        struct stat st;
+        cr_assert(stat(tpath("s.json"), &st) == 0);
+        cr_expect_eq(st.st_mode & 07777, cases[i].mode, "umask %s: mode %o, want the old file's %o",
+                     cases[i].umask, st.st_mode & 07777, cases[i].mode);
+        cr_expect(st.st_uid == uid && st.st_gid == gid, "owner %u:%u, want the old file's %u:%u",
+                  (unsigned)st.st_uid, (unsigned)st.st_gid, (unsigned)uid, (unsigned)gid);
+        expect_no_temp("s.json.");
+    }
+}
+
+/* A new summary is 0600 whatever the umask: it holds addresses and user names. The old code
+ * gave it 0666 less the umask (0644 under 022, 0666 under 000). A dangling symlink's target is a
+ * new file too. */
+Test(cli, summary_new_file_0600, .init = setup, .fini = teardown, .timeout = 30)
+{
+    cr_assert(symlink("target.json", tpath("dangling.json")) == 0, "symlink: %s", strerror(errno));
+    static const char *const masks[] = {"022", "000", "077", "002"};
+    for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++) {
+        const char *names[] = {"new.json", "dangling.json"};
+        for (size_t j = 0; j < 2; j++) {
+            const char *made = j == 0 ? tpath("new.json") : tpath("target.json");
+            unlink(made);
+            char pre[32];
+            snprintf(pre, sizeof(pre), "umask %s &&", masks[i]);
+            struct run r = run_sniff(pre, "-q -r pcaps/postfix-basic.pcap --summary '%s'", tpath(names[j]));
+            cr_expect_eq(r.status, 0, "umask %s, %s: exit %d: %s", masks[i], names[j], r.status, r.err);
+            struct stat st;
+            cr_assert(stat(made, &st) == 0, "umask %s, %s: no summary", masks[i], names[j]);
+            cr_expect_eq(st.st_mode & 07777, 0600, "umask %s, --summary %s: mode %o, want 600", masks[i],
+                         names[j], st.st_mode & 07777);
+            cr_expect(is_json_summary(slurp(made, NULL)), "umask %s, %s: not a summary", masks[i], names[j]);
+        }
+    }
+    struct stat st;
+    cr_expect(lstat(tpath("dangling.json"), &st) == 0 && S_ISLNK(st.st_mode), "the dangling link was replaced");
+}
+
+/* ---- a summary path that is an input -------------------------------------------------------- */
+
+/* Byte-compares path with the fixture it was copied from. */
+static void expect_capture_intact(const char *path, const char *what)
+{
+    size_t want_len = 0, got_len = 0;
+    char *want = slurp(SRCDIR "/pcaps/postfix-basic.pcap", &want_len);
+    char *got = slurp(path, &got_len);
+    cr_assert_not_null(want);
+    cr_expect(got && got_len == want_len && memcmp(got, want, want_len) == 0,
+              "%s: the input capture was changed (%zu bytes, want %zu)", what, got_len, want_len);
+}
+
+/* A fresh copy of the fixture as cap.pcap, with a hard link, a symlink, and a link to fd 0. */
+static void make_inputs(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof(cmd), "cd '%s' && rm -f cap.pcap hard.pcap soft.pcap stdin && cp '%s/pcaps/postfix-basic.pcap' "
+             "cap.pcap && ln cap.pcap hard.pcap && ln -s cap.pcap soft.pcap && ln -s /proc/self/fd/0 stdin",
+             T.dir, SRCDIR);
+    cr_assert(system(cmd) == 0, "%s", cmd);
+}
+
+/* The summary path is an input: refused before anything is read (exit 2, one line, no output),
+ * the capture byte for byte as it was. Same file by device and inode: the file itself, a hard
+ * link, a symlink, and standard input (a link of our own to /proc/self/fd/0 stands in for
+ * /dev/stdin, so that a regression cannot replace the machine's). The old code replaced the
+ * capture with the summary (or wrote the summary into the pipe it read). */
+Test(cli, summary_is_input, .init = setup, .fini = teardown, .timeout = 60)
+{
+    char cap[192];
+    snprintf(cap, sizeof(cap), "%s", tpath("cap.pcap"));
+    enum { FILE_ARG, REDIRECT, PIPE };
+    static const struct {
+        int how; /* -r CAP, -r - <CAP, cat CAP | -r - */
+        const char *before, *summary;
+    } cases[] = {
+        {FILE_ARG, "", "cap.pcap"},    {FILE_ARG, "-r pcaps/postfix-auth.pcap", "cap.pcap"},
+        {FILE_ARG, "", "hard.pcap"},   {FILE_ARG, "", "soft.pcap"},
+        {REDIRECT, "", "stdin"},       {REDIRECT, "", "cap.pcap"},
+        {REDIRECT, "", "hard.pcap"},   {PIPE, "", "stdin"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char in[512], pre[256] = "";
+        make_inputs();
+        if (cases[i].how == FILE_ARG)
+            snprintf(in, sizeof(in), "%s -r '%s'", cases[i].before, cap);
+        else
+            snprintf(in, sizeof(in), "%s -r - %s%s%s", cases[i].before, cases[i].how == REDIRECT ? "<'" : "",
+                     cases[i].how == REDIRECT ? cap : "", cases[i].how == REDIRECT ? "'" : "");
+        if (cases[i].how == PIPE)
+            snprintf(pre, sizeof(pre), "cat '%s' |", cap);
+        struct run r = run_sniff(pre, "--json %s --summary '%s'", in, tpath(cases[i].summary));
+        cr_expect_eq(r.status, 2, "%s: exit %d, want 2", r.cmd, r.status);
+        cr_expect_eq(r.out_len, 0, "%s: %zu bytes on stdout", r.cmd, r.out_len);
+        cr_expect_eq(r.err_lines, 1, "%s: %d lines on stderr, want 1:\n%s", r.cmd, r.err_lines, r.err);
+        cr_expect(strstr(r.err, "--summary") && strstr(r.err, "input"), "%s: error does not name the clash:\n%s",
+                  r.cmd, r.err);
+        expect_capture_intact(cap, r.cmd);
+        expect_capture_intact(tpath("hard.pcap"), r.cmd);
+        struct stat st;
+        cr_expect(lstat(tpath("soft.pcap"), &st) == 0 && S_ISLNK(st.st_mode), "%s: soft.pcap replaced", r.cmd);
+    }
+}
+
+/* ---- symlinks another user may have planted (as root) ---------------------------------------- */
+
+static void plant_link(const char *target, const char *link, uid_t owner)
+{
+    cr_assert(symlink(target, link) == 0, "symlink %s: %s", link, strerror(errno));
+    cr_assert(lchown(link, owner, owner) == 0, "lchown %s: %s", link, strerror(errno));
+}
+
+/* The /tmp attack on root: another user plants, in a directory others can write, a symlink named
+ * as the summary and pointing at a file root owns. smtpsniff does not follow it (exit 1 at
+ * start-up, one line naming the link), nor one planted as a directory on the way; the victim
+ * keeps its bytes, mode and owner. Everything here lives in the test's own directory: a sticky
+ * world-writable "pub" stands in for /tmp, uid 65534 for the other user, "victim" for /etc/shadow.
+ * The old code replaced the victim with the summary (root:root, umask mode). */
+Test(cli, summary_foreign_symlink, .init = setup, .fini = teardown, .timeout = 60)
+{
+    if (geteuid() != 0)
+        cr_skip_test("needs root: only root can create a symlink owned by another user");
+    cr_assert(mkdir(tpath("pub"), 0700) == 0 && chmod(tpath("pub"), 01777) == 0, "pub: %s", strerror(errno));
+    write_file(tpath("victim"), "secret\n", 0640);
+    plant_link("../victim", tpath("pub/sum.json"), 65534);
+    plant_link("..", tpath("pub/up"), 65534);
+    plant_link("../victim", tpath("pub/mine.json"), 0);
+    static const char *const attacks[] = {"pub/sum.json", "pub/up/victim", "pub/up/pub/sum.json"};
+    for (size_t i = 0; i < sizeof(attacks) / sizeof(attacks[0]); i++) {
+        struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic.pcap --summary '%s'", tpath(attacks[i]));
+        cr_expect_eq(r.status, 1, "--summary %s: exit %d, want 1", attacks[i], r.status);
+        cr_expect_eq(r.out_len, 0, "--summary %s: %zu bytes on stdout", attacks[i], r.out_len);
+        cr_expect_eq(r.err_lines, 1, "--summary %s: %d lines on stderr:\n%s", attacks[i], r.err_lines, r.err);
+        cr_expect(strstr(r.err, "symlink") && strstr(r.err, "65534"),
+                  "--summary %s: error does not name the symlink and its owner:\n%s", attacks[i], r.err);
+        cr_expect_str_eq(slurp(tpath("victim"), NULL), "secret\n", "--summary %s: the victim was rewritten",
+                         attacks[i]);
+        struct stat st;
+        cr_assert(stat(tpath("victim"), &st) == 0);
+        cr_expect(st.st_uid == 0 && (st.st_mode & 07777) == 0640, "--summary %s: victim now %u, mode %o",
+                  attacks[i], (unsigned)st.st_uid, st.st_mode & 07777);
+        cr_expect(lstat(tpath("pub/sum.json"), &st) == 0 && S_ISLNK(st.st_mode), "the planted link is gone");
+    }
+    /* Followed: a link the invoking user owns, even there; another user's link in a directory no
+     * one else can write (the test's own, mode 0700). */
+    struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic.pcap --summary '%s'", tpath("pub/mine.json"));
+    cr_expect_eq(r.status, 0, "own link: exit %d: %s", r.status, r.err);
+    cr_expect(is_json_summary(slurp(tpath("victim"), NULL)), "own link in pub/ not followed");
+    plant_link("victim", tpath("theirs.json"), 65534);
+    r = run_sniff(NULL, "--summary-format text -q -r pcaps/postfix-basic.pcap --summary '%s'", tpath("theirs.json"));
+    cr_expect_eq(r.status, 0, "link in a private directory: exit %d: %s", r.status, r.err);
+    cr_expect(is_text_summary(slurp(tpath("victim"), NULL)), "link in a private directory not followed");
 }
 
 /* Through a symlink: the file it names is replaced, and the link stays a link. */

@@ -35,11 +35,18 @@ enum summary_format { SUMMARY_JSON, SUMMARY_TEXT };
 struct summary;
 struct summary *summary_new(void);
 struct smtp_sink *summary_sink(struct summary *sm);
-/* Write atomically (temporary file in the same directory, fsync, rename). Returns 0, or -1 with
- * errno set. Safe to call more than once (SIGINT then end of input). */
+/* Write atomically (temporary file in the same directory, fsync, rename; a new file 0600, a
+ * replaced one keeps its mode and owner), into a device or FIFO, or through stdout or stderr when
+ * the path is their file (docs/summary.md). Returns 0, or -1 with errno set. Safe to call more
+ * than once (SIGINT then end of input). */
 int summary_write(struct summary *sm, const struct capture_stats *cs, const char *path,
                   enum summary_format fmt);
 void summary_free(struct summary *sm);
+/* Start-up check of a summary path (summary_path.c), before any input is read: 2 if it is the same
+ * file as an input (inputs: -r files, "-" = standard input), 1 if it cannot be written there (a
+ * missing or unwritable directory, a directory, a symlink another user could have planted), else 0.
+ * err gets one line. */
+int summary_check_path(const char *path, const char *const *inputs, unsigned n, char *err, size_t errlen);
 
 /* --- fan-out (sink_tee.c) --- */
 struct smtp_sink *sink_tee_new(struct smtp_sink *const *sinks, unsigned n);

@@ -1,12 +1,9 @@
 /* summary.c - the saved summary: counts accumulated from the sink records, written atomically. */
 #define _GNU_SOURCE /* strverscmp */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "sinks/summary_state.h"
 
@@ -335,142 +332,6 @@ void summary_free(struct summary *sm)
     sm_table_free(&sm->servers);
     free(sm->fail);
     free(sm);
-}
-
-/* ---- atomic write ---- */
-
-static int sm_write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-/* mkstemp creates 0600; give the file the mode a plain fopen would. */
-static int sm_chmod_umask(int fd)
-{
-    mode_t mask = umask(0);
-    umask(mask);
-    return fchmod(fd, 0666 & ~mask);
-}
-
-/* Make the rename durable; a failure here loses nothing already written, so it is not reported. */
-static void sm_sync_dir(const char *path)
-{
-    char dir[4096] = ".";
-    const char *slash = strrchr(path, '/');
-    size_t n = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
-    if (slash) {
-        if (n >= sizeof(dir))
-            return;
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
-
-static int sm_write_atomic(const char *path, const char *p, size_t n)
-{
-    static const char suffix[] = ".XXXXXX";
-    char tmp[4096];
-    size_t plen = strlen(path);
-    if (plen + sizeof(suffix) > sizeof(tmp)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, suffix, sizeof(suffix));
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return -1;
-    if (sm_chmod_umask(fd) == 0 && sm_write_all(fd, p, n) == 0 && fsync(fd) == 0) {
-        int rc = close(fd);
-        fd = -1;
-        if (rc == 0 && rename(tmp, path) == 0) {
-            sm_sync_dir(path);
-            return 0;
-        }
-    }
-    int e = errno;
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    errno = e;
-    return -1;
-}
-
-/* Into what is already there: a device, a FIFO, or the file a dangling symlink names. Renaming
- * over a device would put a regular file in place of /dev/null (as root). */
-static int sm_write_in_place(const char *path, const char *p, size_t n)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0)
-        return -1;
-    int rc = sm_write_all(fd, p, n);
-    int e = errno;
-    if (close(fd) != 0 && rc == 0) {
-        rc = -1;
-        e = errno;
-    }
-    errno = e;
-    return rc;
-}
-
-/* stdout or stderr, if the summary file is the one it writes to (--summary /dev/stdout, or
- * `> FILE` with FILE): renaming over it would cut off what the stream has written. */
-static FILE *sm_own_stream(const struct stat *st)
-{
-    struct stat o;
-    if (fstat(STDOUT_FILENO, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino)
-        return stdout;
-    if (fstat(STDERR_FILENO, &o) == 0 && o.st_dev == st->st_dev && o.st_ino == st->st_ino)
-        return stderr;
-    return NULL;
-}
-
-/* A regular file (or a new one) is replaced by rename, so a reader never sees half a summary;
- * through a symlink, the file it points to is replaced and the link kept. The file stdout or
- * stderr writes to gets the summary after what the stream wrote, through the same stream. */
-static int sm_write_file(const char *path, const char *p, size_t n)
-{
-    struct stat lst, st;
-    if (lstat(path, &lst) != 0)
-        return errno == ENOENT ? sm_write_atomic(path, p, n) : -1;
-    bool link = S_ISLNK(lst.st_mode);
-    if (!link)
-        st = lst;
-    else if (stat(path, &st) != 0)
-        return sm_write_in_place(path, p, n); /* dangling: creates the file it names */
-    if (S_ISDIR(st.st_mode)) {
-        errno = EISDIR;
-        return -1;
-    }
-    FILE *own = sm_own_stream(&st);
-    if (own)
-        return fwrite(p, 1, n, own) == n ? 0 : -1;
-    if (!S_ISREG(st.st_mode))
-        return sm_write_in_place(path, p, n);
-    if (!link)
-        return sm_write_atomic(path, p, n);
-    char *real = realpath(path, NULL);
-    if (real == NULL)
-        return -1;
-    int rc = sm_write_atomic(real, p, n);
-    int e = errno;
-    free(real);
-    errno = e;
-    return rc;
 }
 
 int summary_write(struct summary *sm, const struct capture_stats *cs, const char *path,

@@ -95,6 +95,9 @@ struct sm_auth_outcomes sm_auth_tally(const struct sm_entry *const *v, size_t n)
 int sm_cmp_v0_desc(const void *a, const void *b); /* v[0] descending, then key */
 int sm_cmp_v1_desc(const void *a, const void *b); /* v[1] descending, then key */
 
+/* The finished summary to path (summary_path.c): 0, or -1 with errno. */
+int sm_write_file(const char *path, const char *p, size_t n);
+
 void summary_json(const struct summary *sm, const struct capture_stats *cs, struct strbuf *sb);
 void summary_text(const struct summary *sm, const struct capture_stats *cs, struct strbuf *sb);
 
