@@ -267,3 +267,30 @@ Test(strbuf, rfc3339_edges_of_the_four_digit_year)
     cr_assert_str_eq(time_text(1704067200, -1), "invalid-time null");
     cr_assert_str_eq(time_text(1704067200, 0), "2024-01-01T00:00:00.000000Z \"2024-01-01T00:00:00.000000Z\"");
 }
+
+/* The run scanner hands every byte >= 0x80 to the slow path: U+202E at every offset of every
+ * length up to 48 (16-byte blocks, overlapping tails) is escaped, the ASCII around it kept. */
+Test(strbuf, hidden_code_point_found_at_every_offset_and_length)
+{
+    for (size_t n = 3; n <= 48; n++) {
+        for (size_t at = 0; at + 3 <= n; at++) {
+            uint8_t in[48];
+            for (size_t i = 0; i < n; i++)
+                in[i] = (uint8_t)('a' + i % 26);
+            memcpy(in + at, "\xe2\x80\xae", 3);
+            char want[160];
+            snprintf(want, sizeof(want), "%.*s\\xe2\\x80\\xae%.*s", (int)at, (const char *)in, (int)(n - at - 3),
+                     (const char *)in + at + 3);
+            struct strbuf sb;
+            sb_init(&sb, 256);
+            sb_term_str(&sb, in, n, false);
+            cr_assert_str_eq(sb.p, want, "n=%zu at=%zu", n, at);
+            sb_reset(&sb);
+            sb_json_str(&sb, in, n);
+            snprintf(want, sizeof(want), "\"%.*s\\u202e%.*s\"", (int)at, (const char *)in, (int)(n - at - 3),
+                     (const char *)in + at + 3);
+            cr_assert_str_eq(sb.p, want, "json n=%zu at=%zu", n, at);
+            sb_free(&sb);
+        }
+    }
+}
