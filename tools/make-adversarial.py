@@ -408,12 +408,21 @@ def adv_terminal_unicode(p):
     session(p, steps)
 
 
+def time_edge_steps():
+    """One accepted and one refused recipient (a failed delivery has a time in the summary), RSET."""
+    return greet() + envelope() + [
+        ("C", b"RCPT TO:<nobody@example.org>\r\n"),
+        ("S", b"550 5.1.1 <nobody@example.org>: Recipient address rejected\r\n"),
+        ("C", b"RSET\r\n"), ("S", OK)] + quit_()
+
+
 def adv_time_edges(p):
     """Capture times at the edges of classic pcap's unsigned 32-bit seconds: a session at 0
-    (1970-01-01T00:00:00Z) and one at 0xffffffff (2106-02-07T06:28:15Z; libpcap reads it as -1)."""
+    (1970-01-01T00:00:00Z) and one at 0xffffffff (2106-02-07T06:28:15Z; libpcap reads it as -1). Each session: EHLO, MAIL, RCPT accepted, RCPT refused
+    (550), RSET, QUIT."""
     for sec in (0, 0xFFFFFFFF):
         p.mark(sec)
-        session(p, greet() + envelope() + [("C", b"RSET\r\n"), ("S", OK)] + quit_())
+        session(p, time_edge_steps())
 
 
 def adv_time_edges_ng(p):
@@ -421,7 +430,7 @@ def adv_time_edges_ng(p):
     of 9999, the first of 10000, and 2^62 s, where gmtime_r fails (the year does not fit an int)."""
     for sec in (253402300799, 253402300800, 1 << 62):
         p.mark(sec)
-        session(p, greet() + envelope() + [("C", b"RSET\r\n"), ("S", OK)] + quit_())
+        session(p, time_edge_steps())
 
 
 SCENARIOS = [

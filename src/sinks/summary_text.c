@@ -288,7 +288,9 @@ static void tx_fail_widths(const struct summary *sm, size_t w[4])
 static void tx_fail_row(struct strbuf *sb, const struct sm_fail *f, const size_t w[4])
 {
     sb_puts(sb, "  ");
+    size_t at = sb->len;
     sb_time_rfc3339(sb, &f->ts);
+    tx_pad(sb, sb->len - at, 27); /* the width of a time, when it is SB_TIME_INVALID */
     sb_printf(sb, "  #%-6llu ", (unsigned long long)f->session);
     tx_name(sb, f->client, sizeof(f->client), w[0]);
     sb_puts(sb, "  ");
