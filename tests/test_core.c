@@ -158,6 +158,66 @@ Test(core, bdat_malformed_sizes_are_notices)
     free(t);
 }
 
+/* What follows a BDAT size no server can hold is commands. Postfix 3.7 (pcaps/postfix-bdat-huge.pcap)
+ * answers 521 and hangs up, so they stay unanswered; a server that answered and read on would see
+ * a second transaction, and so must we. */
+#define HIDDEN_TXN "RSET\r\nMAIL FROM:<m@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n"
+
+static char *bdat_size_dialogue(const char *size, const char *reply)
+{
+    char bdat[128];
+    snprintf(bdat, sizeof(bdat), "BDAT %s\r\n" HIDDEN_TXN, size);
+    const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\n"), S("250 ok\r\n"),
+        C("RCPT TO:<x@y>\r\n"), S("250 ok\r\n"), {'C', bdat, strlen(bdat)}, {'S', reply, strlen(reply)},
+    };
+    return dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+}
+
+Test(core, bdat_size_past_int64_max_is_malformed_and_what_follows_is_commands)
+{
+    static const char *const sizes[] = {"9223372036854775808", "18446744073709551615", "18446744073709551616",
+                                        "18446744073709551617", "99999999999999999999999", "+5",
+                                        "00000000000000000000009223372036854775808"};
+    for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+        char *t = bdat_size_dialogue(sizes[k], "521 5.5.4 Syntax: BDAT count [LAST]\r\n");
+        char want[128];
+        snprintf(want, sizeof(want), "X BDAT %s -> 521 5.5.4", sizes[k]);
+        cr_assert(has_line(t, want), "%s: %s", sizes[k], t);
+        cr_assert_eq(count_lines(t, "N malformed-bdat"), 1, "%s: %s", sizes[k], t);
+        cr_assert(has_line(t, "X RSET  -> -"), "%s: the server reads RSET as a command\n%s", sizes[k], t);
+        cr_assert(has_line(t, "X MAIL FROM:<m@x> -> -"), "%s: %s", sizes[k], t);
+        cr_assert(has_line(t, "X DATA  -> -"), "%s: %s", sizes[k], t);
+        free(t);
+    }
+}
+
+Test(core, bdat_refused_by_a_server_that_reads_on_shows_the_second_transaction)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\n"), S("250 ok\r\n"),
+        C("RCPT TO:<x@y>\r\n"), S("250 ok\r\n"), C("BDAT 9223372036854775808\r\n" HIDDEN_TXN),
+        S("501 5.5.4 Syntax: BDAT count [LAST]\r\n250 2.0.0 Ok\r\n250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+          "354 go ahead\r\n"),
+        C("Subject: wire the money\r\n\r\nnow\r\n.\r\n"), S("250 2.0.0 queued\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, sizeof(d) / sizeof(d[0]), 0);
+    cr_assert_eq(count_lines(t, "N malformed-bdat"), 1, "%s", t);
+    cr_assert(has_line(t, "X RSET  -> 250 2.0.0"), "%s", t);
+    cr_assert(has_line(t, "T 2 accepted from=m@x rcpt=b@y:250 size=32 data=250 subj=wire the money"), "%s", t);
+    free(t);
+}
+
+Test(core, bdat_size_int64_max_is_a_chunk_the_server_reads)
+{
+    /* postfix 3.7 takes 9223372036854775807 (logs "exceeds message size limit") and reads what
+     * follows as chunk data: no reply to the RSET behind it. */
+    char *t = bdat_size_dialogue("9223372036854775807", "");
+    cr_assert_eq(count_lines(t, "N malformed-bdat"), 0, "%s", t);
+    cr_assert(!has_line(t, "X RSET"), "RSET is chunk data\n%s", t);
+    free(t);
+}
+
 Test(core, bdat_miscount_shifts_like_the_server)
 {
     /* The chunk says 5 but 10 bytes follow: the last 5 ("RSET\r") start the next command line. */

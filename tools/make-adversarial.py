@@ -6,7 +6,8 @@
 Writes OUTDIR/adv-*.pcap, OUTDIR/not-a-capture.pcap (a text file), OUTDIR/empty.pcap (0 bytes) and
 OUTDIR/unsupported-linktype.pcap (a valid one-packet IEEE 802.11 capture).
 Every adv-*.pcap is classic pcap, EN10MB (zero MAC addresses, as Linux lo), IPv4 127.0.0.1 only,
-microsecond timestamps starting 2024-01-01T00:00:00Z and 1 ms apart. Each session is a whole TCP
+microsecond timestamps starting 2024-01-01T00:00:00Z and 1 ms apart (the time-edges scenarios set other
+starting seconds; adv-time-edges.pcapng is pcapng with whole-second timestamps). Each session is a whole TCP
 session unless the scenario says otherwise: SYN, SYN-ACK, ACK, one data segment per script step (with
 correct seq/ack), FIN/ACK both ways and a final ACK; IPv4 and TCP checksums are correct; each session
 has its own client port (40001 and up, unique across all files). The output is deterministic: running
@@ -38,15 +39,45 @@ def csum(data):
 class Pcap:
     def __init__(self):
         self.frames = []
+        self.marks = {}          # frame index -> the seconds from which the frames after it count
 
     def add(self, frame):
         self.frames.append(frame)
 
+    def mark(self, sec):
+        """The frames from here on are at sec, sec + 1 ms, ... (time-edges scenarios)."""
+        self.marks[len(self.frames)] = sec
+
+    def times(self):
+        base, start = BASE_SEC, 0
+        for i in range(len(self.frames)):
+            if i in self.marks:
+                base, start = self.marks[i], i
+            us = (i - start) * 1000
+            yield base + us // 1000000, us % 1000000
+
     def bytes(self):
         out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1)]
-        for i, fr in enumerate(self.frames):
-            us = i * 1000
-            out.append(struct.pack("<IIII", BASE_SEC + us // 1000000, us % 1000000, len(fr), len(fr)) + fr)
+        for (sec, us), fr in zip(self.times(), self.frames):
+            out.append(struct.pack("<IIII", sec, us, len(fr), len(fr)) + fr)
+        return b"".join(out)
+
+
+class Pcapng(Pcap):
+    """The same frames as pcapng: SHB, one IDB (EN10MB) with if_tsresol 10^0 (whole seconds) so a
+    64-bit timestamp can say any second, one EPB per frame. Marks are in seconds."""
+
+    @staticmethod
+    def block(btype, body):
+        body += b"\x00" * (-len(body) % 4)
+        return struct.pack("<II", btype, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+
+    def bytes(self):
+        out = [self.block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)),
+               self.block(1, struct.pack("<HHI", 1, 0, 262144) +
+                          struct.pack("<HHB3x", 9, 1, 0) + struct.pack("<HH", 0, 0))]
+        for (sec, _), fr in zip(self.times(), self.frames):
+            out.append(self.block(6, struct.pack("<IIIII", 0, sec >> 32, sec & 0xFFFFFFFF, len(fr), len(fr)) + fr))
         return b"".join(out)
 
 
@@ -339,6 +370,69 @@ def adv_unknown_verbs_pipelined(p):
     session(p, steps)
 
 
+def adv_bdat_huge(p):
+    """BDAT sizes past INT64_MAX, then a second transaction in the same segment. Session 1 is what
+    postfix 3.7 does (pcaps/postfix-bdat-huge.pcap): 521 and it hangs up unread. Session 2 is a
+    server that refuses the size with 501 and reads on, so it sees RSET, MAIL, RCPT, DATA and a
+    message that the BDAT line would have swallowed."""
+    hidden = (b"RSET\r\nMAIL FROM:<mallory@example.net>\r\nRCPT TO:<bob@example.org>\r\nDATA\r\n")
+    session(p, greet() + envelope() + [("C", b"BDAT 9223372036854775808\r\n" + hidden),
+                                       ("S", b"521 5.5.4 Syntax: BDAT count [LAST]\r\n")])
+    session(p, greet() + envelope() + [
+        ("C", b"BDAT 18446744073709551616 LAST\r\n" + hidden),
+        ("S", b"501 5.5.4 Syntax: BDAT count [LAST]\r\n" + OK + MAIL_OK + RCPT_OK + GO_AHEAD),
+        ("C", b"From: <ceo@example.org>\r\nSubject: wire the money\r\n\r\nPay account 1234 today.\r\n.\r\n"),
+        ("S", QUEUED % b"HUGE1")] + quit_())
+
+
+def adv_terminal_unicode(p):
+    """Valid UTF-8 that hides or reorders text: U+202E RIGHT-TO-LEFT OVERRIDE makes the sender
+    "moc.elpmaxe@ecila" read as "alice@example.com" (U+202C pops it), U+200B ZERO WIDTH SPACE and
+    U+FEFF inside the recipient, U+2066/2069 isolates and U+2028 LINE SEPARATOR in replies, a tag
+    character (U+E0041) and a soft hyphen in the subject, and one malformed sequence. A second
+    recipient, reversed too, is refused, so that the text summary's failures list it."""
+    rlo, pdf, zwsp, bom = "\u202e", "\u202c", "\u200b", "\ufeff"
+    steps = [("S", b"220 mail.example.org ESMTP \xe2\x81\xa6fixture\xe2\x81\xa9\r\n"),
+             ("C", ("EHLO client" + zwsp + ".example.net\r\n").encode()),
+             ("S", b"250-mail.example.org\r\n250-SMTPUTF8\r\n250 8BITMIME\r\n"),
+             ("C", ("MAIL FROM:<" + rlo + "moc.elpmaxe@ecila" + pdf + "> SMTPUTF8\r\n").encode()),
+             ("S", MAIL_OK),
+             ("C", ("RCPT TO:<bob" + zwsp + "@exam" + bom + "ple.org>\r\n").encode()),
+             ("S", ("250 2.1.5 Ok\u2028spoofed line\r\n").encode()),
+             ("C", ("RCPT TO:<" + rlo + "gro.elpmaxe@nimda" + pdf + ">\r\n").encode()),
+             ("S", b"550 5.1.1 <admin@example.org>: Recipient address rejected\r\n"),
+             ("C", b"DATA\r\n"), ("S", GO_AHEAD),
+             ("C", ("From: <" + rlo + "gro.elpmaxe@oec" + pdf + ">\r\nSubject: pay\u00adment \U000e0041 "
+                    "\xe2\x80 now\r\n\r\nbody\r\n.\r\n").encode("utf-8", "surrogateescape")),
+             ("S", QUEUED % b"UNI1")] + quit_()
+    session(p, steps)
+
+
+def time_edge_steps():
+    """One accepted and one refused recipient (a failed delivery has a time in the summary), RSET."""
+    return greet() + envelope() + [
+        ("C", b"RCPT TO:<nobody@example.org>\r\n"),
+        ("S", b"550 5.1.1 <nobody@example.org>: Recipient address rejected\r\n"),
+        ("C", b"RSET\r\n"), ("S", OK)] + quit_()
+
+
+def adv_time_edges(p):
+    """Capture times at the edges of classic pcap's unsigned 32-bit seconds: a session at 0
+    (1970-01-01T00:00:00Z) and one at 0xffffffff (2106-02-07T06:28:15Z; libpcap reads it as -1). Each session: EHLO, MAIL, RCPT accepted, RCPT refused
+    (550), RSET, QUIT."""
+    for sec in (0, 0xFFFFFFFF):
+        p.mark(sec)
+        session(p, time_edge_steps())
+
+
+def adv_time_edges_ng(p):
+    """pcapng's 64-bit timestamps (whole seconds here) past what RFC 3339 can write: the last second
+    of 9999, the first of 10000, and 2^62 s, where gmtime_r fails (the year does not fit an int)."""
+    for sec in (253402300799, 253402300800, 1 << 62):
+        p.mark(sec)
+        session(p, time_edge_steps())
+
+
 SCENARIOS = [
     ("smuggling", adv_smuggling), ("bdat-malformed", adv_bdat_malformed),
     ("starttls-injection", adv_starttls_injection), ("overlong", adv_overlong),
@@ -347,7 +441,9 @@ SCENARIOS = [
     ("pipelining-unadvertised", adv_pipelining_unadvertised), ("gap", adv_gap),
     ("reset", adv_reset), ("no-fin", adv_no_fin), ("cut-midstream", adv_cut_midstream),
     ("8bit", adv_8bit), ("terminal-escape", adv_terminal_escape), ("auth-plain", adv_auth_plain),
-    ("unknown-verbs-pipelined", adv_unknown_verbs_pipelined),
+    ("unknown-verbs-pipelined", adv_unknown_verbs_pipelined), ("bdat-huge", adv_bdat_huge),
+    ("terminal-unicode", adv_terminal_unicode), ("time-edges", adv_time_edges),
+    ("time-edges", adv_time_edges_ng, Pcapng),
 ]
 
 
@@ -361,10 +457,10 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                               "..", "pcaps")
     os.makedirs(out, exist_ok=True)
-    for name, fn in SCENARIOS:
-        p = Pcap()
+    for name, fn, *kind in SCENARIOS:
+        p = (kind[0] if kind else Pcap)()
         fn(p)
-        path = os.path.join(out, "adv-%s.pcap" % name)
+        path = os.path.join(out, "adv-%s.%s" % (name, "pcapng" if kind else "pcap"))
         write(path, p.bytes())
         print("make-adversarial: wrote %s (%d packets)" % (path, len(p.frames)), file=sys.stderr)
     write(os.path.join(out, "not-a-capture.pcap"),

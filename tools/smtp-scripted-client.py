@@ -172,6 +172,48 @@ def bdat(host, port):
     c.close()
 
 
+def reply_or_silence(c, wait):
+    """One reply, or None when the server says nothing for `wait` seconds (it is reading a chunk)
+    or has closed the connection."""
+    c.s.settimeout(wait)
+    try:
+        return c.reply()
+    except socket.timeout:
+        sys.stdout.write("S: (no reply in %g s)\n" % wait)
+        return None
+    except (EOFError, ConnectionResetError):
+        sys.stdout.write("S: (connection closed)\n")
+        return None
+    finally:
+        c.s.settimeout(20)
+
+
+def bdat_huge(host, port):
+    """BDAT sizes at and past what the server can hold (postfix: a signed 64-bit off_t). Each
+    session sends the BDAT and a second transaction in one write; which replies come back tells
+    whether the server read those bytes as commands or as chunk data."""
+    after = (b"RSET\r\nMAIL FROM:<mallory@example.net>\r\nRCPT TO:<bob@example.org>\r\n"
+             b"DATA\r\n")
+    for size in (b"9223372036854775808", b"18446744073709551616", b"18446744073709551617",
+                 b"99999999999999999999999", b"+5", b"9223372036854775807"):
+        c = Client(host, port)
+        c.cmd("EHLO " + HELO)
+        c.cmd("MAIL FROM:<sender@example.net>")
+        c.cmd("RCPT TO:<alice@example.org>")
+        c.send(b"BDAT " + size + b"\r\n" + after)
+        r = reply_or_silence(c, 3)
+        if r is not None and r[0][:1] in (b"4", b"5"):
+            for _ in range(4):         # RSET, MAIL, RCPT, DATA
+                if reply_or_silence(c, 3) is None:
+                    break
+            else:
+                c.send(message("wire the money", "bob@example.org",
+                               body=b"Pay account 1234 today.\r\n") + b".\r\n")
+                c.reply()
+                c.cmd("QUIT")
+        c.close()
+
+
 def auth_cancel(host, port):
     c = Client(host, port)
     c.cmd("EHLO " + HELO)
@@ -204,7 +246,7 @@ def second_server(host, port):
 
 
 SCENARIOS = {
-    "rejects": rejects, "multi": multi, "bdat": bdat,
+    "rejects": rejects, "multi": multi, "bdat": bdat, "bdat-huge": bdat_huge,
     "auth-cancel": auth_cancel, "banner-scan": banner_scan,
     "second-server": second_server,
 }

@@ -30,6 +30,7 @@ struct capture_src {
     int dlt;
     uint64_t size; /* file size, 0 when unknown */
     char *iobuf;   /* stdio buffer of a file, freed after pcap_close */
+    bool ts_u32;   /* classic pcap file: its 32-bit seconds are unsigned, libpcap sign-extends them */
 };
 
 struct capture {
@@ -371,6 +372,7 @@ static int open_file(struct capture_src *s, const char *path, char *err, size_t 
             snprintf(err, errlen, "%s: %s", path, perr);
         return -1;
     }
+    s->ts_u32 = pcap_major_version(s->h) == 2; /* pcapng reports its section's version, 1 */
     return 0;
 }
 
@@ -476,6 +478,12 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
 {
     struct capture *c = (struct capture *)user;
     struct capture_src *s = &c->src[c->cur];
+    struct pcap_pkthdr fixed;
+    if (s->ts_u32 && h->ts.tv_sec < 0) { /* 2038-01-19 to 2106-02-07: libpcap read it as negative */
+        fixed = *h;
+        fixed.ts.tv_sec += (time_t)1 << 32;
+        h = &fixed;
+    }
     /* Files may come out of time order: keep the earliest and the latest time. */
     if (c->packets++ == 0 || timercmp(&h->ts, &c->first, <))
         c->first = h->ts;

@@ -156,45 +156,74 @@ static void put2(struct strbuf *sb, unsigned v)
     sb_put(sb, d, sizeof(d));
 }
 
-static void sb_time_prefix(struct strbuf *sb, time_t t);
+static bool sb_time_prefix(struct strbuf *sb, time_t t);
 
-void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv)
+bool sb_time_valid(const struct timeval *tv)
+{
+    return tv->tv_sec >= 0 && tv->tv_sec <= SB_TIME_MAX && tv->tv_usec >= 0 && tv->tv_usec < 1000000;
+}
+
+bool sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv)
 {
     /* Records come in bursts within one second: format "YYYY-MM-DDTHH:MM:SS." once per second,
      * then write only the microseconds, straight into the output (digits stored to a buffer and
      * read back at once by a wide copy stall the store forwarding). */
-    static time_t cached = (time_t)-1;
+    static bool have;
+    static time_t cached;
     static char prefix[40];
     static size_t prefix_len;
-    if (tv->tv_sec != cached) {
+    if (!sb_time_valid(tv)) {
+        SB_LIT(sb, SB_TIME_INVALID);
+        return false;
+    }
+    if (!have || tv->tv_sec != cached) {
         struct strbuf tmp = {.p = prefix, .cap = sizeof(prefix), .max = sizeof(prefix) - 1};
-        sb_time_prefix(&tmp, tv->tv_sec);
+        if (!sb_time_prefix(&tmp, tv->tv_sec)) {
+            SB_LIT(sb, SB_TIME_INVALID);
+            return false;
+        }
         sb_putc(&tmp, '.');
         prefix_len = tmp.len;
         cached = tv->tv_sec;
+        have = true;
     }
-    unsigned us = (unsigned)((unsigned long)tv->tv_usec % 1000000UL);
-    if (prefix_len == 20 && sb->len + 27 < sb->cap) { /* four-digit years: sizes known */
+    unsigned us = (unsigned)tv->tv_usec;
+    if (sb->len + 27 < sb->cap) { /* four-digit years (sb_time_valid): sizes known */
         char *o = sb->p + sb->len;
         memcpy(o, prefix, 20);
         fmt_digits6(o + 20, us);
         o[26] = 'Z';
         o[27] = '\0';
         sb->len += 27;
-        return;
+        return true;
     }
     char d[7];
     fmt_digits6(d, us);
     d[6] = 'Z';
     sb_put(sb, prefix, prefix_len);
     sb_put(sb, d, sizeof(d));
+    return true;
 }
 
-static void sb_time_prefix(struct strbuf *sb, time_t t)
+void sb_json_time(struct strbuf *sb, const struct timeval *tv)
+{
+    if (!sb_time_valid(tv)) {
+        SB_LIT(sb, "null");
+        return;
+    }
+    sb_putc(sb, '"');
+    sb_time_rfc3339(sb, tv);
+    sb_putc(sb, '"');
+}
+
+static bool sb_time_prefix(struct strbuf *sb, time_t t)
 {
     struct tm tm;
-    gmtime_r(&t, &tm);
-    sb_u64(sb, (uint64_t)tm.tm_year + 1900);
+    if (gmtime_r(&t, &tm) == NULL)
+        return false;
+    char y[4] = {(char)('0' + (tm.tm_year + 1900) / 1000 % 10), (char)('0' + (tm.tm_year + 1900) / 100 % 10),
+                 (char)('0' + (tm.tm_year + 1900) / 10 % 10), (char)('0' + (tm.tm_year + 1900) % 10)};
+    sb_put(sb, y, sizeof(y));
     sb_putc(sb, '-');
     put2(sb, (unsigned)tm.tm_mon + 1);
     sb_putc(sb, '-');
@@ -205,6 +234,7 @@ static void sb_time_prefix(struct strbuf *sb, time_t t)
     put2(sb, (unsigned)tm.tm_min);
     sb_putc(sb, ':');
     put2(sb, (unsigned)tm.tm_sec);
+    return true;
 }
 
 /* Length of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates), or 0. */
@@ -238,6 +268,56 @@ static size_t utf8_seq_len(const uint8_t *p, size_t n)
 }
 
 static const char hexdig[] = "0123456789abcdef";
+
+/* Code points that a terminal draws as nothing or that reorder the text around them: Unicode's Cf
+ * (format) category (soft hyphen, bidi marks, embeddings, overrides and isolates, zero-width space
+ * and joiners, word joiner, invisible operators, BOM, interlinear annotation, tags, ...) and the
+ * line and paragraph separators U+2028/2029 (Zl, Zp). A peer could hide or visually reverse an
+ * address with them. From UnicodeData.txt 15.0, adjacent ranges merged. */
+static const uint32_t hidden_cp[][2] = {
+    {0x00AD, 0x00AD},   {0x0600, 0x0605},   {0x061C, 0x061C},   {0x06DD, 0x06DD},   {0x070F, 0x070F},
+    {0x0890, 0x0891},   {0x08E2, 0x08E2},   {0x180E, 0x180E},   {0x200B, 0x200F},   {0x2028, 0x202E},
+    {0x2060, 0x2064},   {0x2066, 0x206F},   {0xFEFF, 0xFEFF},   {0xFFF9, 0xFFFB},   {0x110BD, 0x110BD},
+    {0x110CD, 0x110CD}, {0x13430, 0x1343F}, {0x1BCA0, 0x1BCA3}, {0x1D173, 0x1D17A}, {0xE0001, 0xE0001},
+    {0xE0020, 0xE007F},
+};
+
+/* The code point of the valid u-byte UTF-8 sequence at p (u from utf8_seq_len, 2 to 4). */
+static uint32_t utf8_cp(const uint8_t *p, size_t u)
+{
+    uint32_t cp = p[0] & (0x7F >> u);
+    for (size_t i = 1; i < u; i++)
+        cp = cp << 6 | (p[i] & 0x3F);
+    return cp;
+}
+
+/* The first bytes of the UTF-8 sequences of those code points: most text never gets to the search. */
+static const uint8_t hidden_lead[256] = {[0xC2] = 1, [0xD8] = 1, [0xDB] = 1, [0xDC] = 1, [0xE0] = 1, [0xE1] = 1,
+                                         [0xE2] = 1, [0xEF] = 1, [0xF0] = 1, [0xF3] = 1};
+
+static bool cp_hidden(uint32_t cp)
+{
+    size_t lo = 0, hi = sizeof(hidden_cp) / sizeof(hidden_cp[0]);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < hidden_cp[mid][0])
+            hi = mid;
+        else if (cp > hidden_cp[mid][1])
+            lo = mid + 1;
+        else
+            return true;
+    }
+    return false;
+}
+
+/* Valid UTF-8 that a terminal must not get as it is: C1 controls (U+0080..U+009F, terminal
+ * controls too) and the hidden code points above. */
+static bool utf8_term_unsafe(const uint8_t *p, size_t u)
+{
+    if (u == 2 && p[0] == 0xC2 && p[1] < 0xA0)
+        return true;
+    return hidden_lead[p[0]] && cp_hidden(utf8_cp(p, u));
+}
 
 /* Bytes the escapers copy as they are: printable ASCII (0x20-0x7E); for JSON not '"' or '\\'. */
 static const uint8_t plain_print[256] = {[0x20 ... 0x7E] = 1};
@@ -301,6 +381,19 @@ static size_t plain_run(const uint8_t *p, size_t n, bool json)
     return i;
 }
 
+/* "\uXXXX", or a surrogate pair past the BMP (RFC 8259 7). */
+static void json_u_escape(struct strbuf *sb, uint32_t cp)
+{
+    if (cp > 0xFFFF) {
+        cp -= 0x10000;
+        json_u_escape(sb, 0xD800 | cp >> 10);
+        json_u_escape(sb, 0xDC00 | (cp & 0x3FF));
+        return;
+    }
+    char e[6] = {'\\', 'u', hexdig[cp >> 12], hexdig[cp >> 8 & 15], hexdig[cp >> 4 & 15], hexdig[cp & 15]};
+    sb_put(sb, e, sizeof(e));
+}
+
 /* The JSON string of p[0..n), the first `i` bytes already known to need no escape. */
 static void json_quoted(struct strbuf *sb, const uint8_t *p, size_t n, size_t i)
 {
@@ -325,7 +418,11 @@ static void json_quoted(struct strbuf *sb, const uint8_t *p, size_t n, size_t i)
         uint8_t c = p[i];
         size_t u = c >= 0x80 ? utf8_seq_len(p + i, n - i) : 0;
         if (u) {
-            sb_put(sb, p + i, u);
+            uint32_t cp = hidden_lead[c] ? utf8_cp(p + i, u) : 0;
+            if (cp && cp_hidden(cp))
+                json_u_escape(sb, cp); /* kept, but visible to whoever reads the JSON raw */
+            else
+                sb_put(sb, p + i, u);
             i += u;
             continue;
         }
@@ -371,8 +468,8 @@ void sb_term_str(struct strbuf *sb, const uint8_t *p, size_t n, bool ascii_only)
         }
         uint8_t c = p[i];
         size_t u = (!ascii_only && c >= 0x80) ? utf8_seq_len(p + i, n - i) : 0;
-        /* C1 controls (U+0080..U+009F) are terminal controls too: escape them. */
-        if (u && !(u == 2 && c == 0xC2 && p[i + 1] < 0xA0)) {
+        /* C1 controls and hidden code points: each byte escaped, like any other unsafe byte. */
+        if (u && !utf8_term_unsafe(p + i, u)) {
             sb_put(sb, p + i, u);
             i += u;
             continue;

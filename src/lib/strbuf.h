@@ -53,8 +53,18 @@ void fmt_digits2(char d[2], unsigned v);
 void fmt_digits6(char d[6], unsigned v);
 void sb_i64(struct strbuf *sb, int64_t v);
 void sb_printf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "2024-05-01T10:00:00.123456Z" (RFC 3339, UTC, microseconds). */
-void sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv);
+/* RFC 3339 5.6 has four-digit years: the last second it can write is 9999-12-31T23:59:59Z. */
+#define SB_TIME_MAX 253402300799LL
+/* What the text outputs print for a time RFC 3339 cannot write. */
+#define SB_TIME_INVALID "invalid-time"
+/* A capture time RFC 3339 can write: 1970-01-01 (capture files store unsigned counts, so an
+ * earlier one is an overflow) to SB_TIME_MAX, microseconds 0-999999. */
+bool sb_time_valid(const struct timeval *tv);
+/* "2024-05-01T10:00:00.123456Z" (RFC 3339, UTC, microseconds); SB_TIME_INVALID and false for a
+ * time that is not sb_time_valid. */
+bool sb_time_rfc3339(struct strbuf *sb, const struct timeval *tv);
+/* The same as a JSON value: the quoted string, or null for an invalid time. */
+void sb_json_time(struct strbuf *sb, const struct timeval *tv);
 /* A JSON string literal, quotes included. Control bytes become \uXXXX; bytes that are not valid
  * UTF-8 become U+FFFD-free escapes "\u00XX" of the byte value (lossless for ASCII readers). */
 void sb_json_str(struct strbuf *sb, const uint8_t *p, size_t n);

@@ -261,8 +261,7 @@ static void live_session_start(void *ctx, const struct smtp_session_info *s)
     sink_put_endpoint(L->w, &s->server);
     SB_LIT(L->w, " (");
     size_t at = L->w->len;
-    sb_time_rfc3339(L->w, &s->start);
-    if (L->w->len >= at + 10)
+    if (sb_time_rfc3339(L->w, &s->start) && L->w->len >= at + 10)
         L->w->len = at + 10; /* the date part */
     SB_LIT(L->w, ")\n");
     live_emit(L, s, false);

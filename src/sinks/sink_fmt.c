@@ -9,13 +9,15 @@
 void sink_put_clock(struct strbuf *sb, const struct timeval *tv)
 {
     /* "HH:MM:SS." changes once a second: kept; the microseconds go straight to the output. */
-    static time_t cached = (time_t)-1;
+    static bool have;
+    static time_t cached;
     static char c[9];
-    if (tv->tv_sec != cached) {
-        long long day = (long long)tv->tv_sec % 86400;
-        if (day < 0)
-            day += 86400;
-        unsigned sec = (unsigned)day;
+    if (!sb_time_valid(tv)) {
+        SB_LIT(sb, "--:--:--.------"); /* the width of a time, for the columns */
+        return;
+    }
+    if (!have || tv->tv_sec != cached) {
+        unsigned sec = (unsigned)(tv->tv_sec % 86400);
         fmt_digits2(c, sec / 3600);
         c[2] = ':';
         fmt_digits2(c + 3, sec / 60 % 60);
@@ -23,8 +25,9 @@ void sink_put_clock(struct strbuf *sb, const struct timeval *tv)
         fmt_digits2(c + 6, sec % 60);
         c[8] = '.';
         cached = tv->tv_sec;
+        have = true;
     }
-    unsigned us = (unsigned)((unsigned long)tv->tv_usec % 1000000UL);
+    unsigned us = (unsigned)tv->tv_usec;
     if (sb->len + 15 < sb->cap) {
         char *o = sb->p + sb->len;
         memcpy(o, c, sizeof(c));
@@ -39,11 +42,23 @@ void sink_put_clock(struct strbuf *sb, const struct timeval *tv)
     sb_put(sb, d, sizeof(d));
 }
 
+bool sink_duration_us(const struct timeval *start, const struct timeval *end, long long *us)
+{
+    if (!sb_time_valid(start) || !sb_time_valid(end))
+        return false; /* valid times are under 2^38 s apart: the product below cannot overflow */
+    *us = ((long long)end->tv_sec - start->tv_sec) * 1000000LL + (end->tv_usec - start->tv_usec);
+    if (*us < 0)
+        *us = 0;
+    return true;
+}
+
 void sink_put_duration(struct strbuf *sb, const struct timeval *start, const struct timeval *end)
 {
-    long long us = ((long long)end->tv_sec - start->tv_sec) * 1000000LL + (end->tv_usec - start->tv_usec);
-    if (us < 0)
-        us = 0;
+    long long us;
+    if (!sink_duration_us(start, end, &us)) {
+        sb_putc(sb, '-');
+        return;
+    }
     long long ms = us / 1000;
     sb_u64(sb, (uint64_t)(ms / 1000));
     sb_putc(sb, '.');

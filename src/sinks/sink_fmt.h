@@ -8,9 +8,13 @@
 #include "smtpsniff/smtp.h"
 #include "lib/strbuf.h"
 
-/* "HH:MM:SS.uuuuuu", UTC, without gmtime (time_t has no leap seconds); "HH:MM:SS" kept per second. */
+/* "HH:MM:SS.uuuuuu", UTC, without gmtime (time_t has no leap seconds); "HH:MM:SS" kept per second.
+ * "--:--:--.------" for a time that is not sb_time_valid. */
 void sink_put_clock(struct strbuf *sb, const struct timeval *tv);
-/* "12.345s": end - start in seconds with milliseconds; "0.000s" if end precedes start. */
+/* end - start in microseconds, 0 if end precedes start; false when either is not sb_time_valid. */
+bool sink_duration_us(const struct timeval *start, const struct timeval *end, long long *us);
+/* "12.345s": end - start in seconds with milliseconds; "0.000s" if end precedes start; "-" when
+ * either time is not sb_time_valid. */
 void sink_put_duration(struct strbuf *sb, const struct timeval *start, const struct timeval *end);
 /* A name the core stored in a fixed char array (helo, address, mechanism, notice detail), through
  * sb_term_str. Reads at most `max` bytes, stops at NUL. */

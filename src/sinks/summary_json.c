@@ -88,16 +88,16 @@ static void jw_name(struct jw *j, const char *k, const char *v, size_t max)
     sb_json_str(j->sb, (const uint8_t *)v, strnlen(v, max));
 }
 
-static void jw_time(struct jw *j, const char *k, const struct timeval *tv)
+/* null when there is no time (`have` false: no packet read) or RFC 3339 cannot write it; a
+ * packet at exactly 1970-01-01T00:00:00Z still has its time. */
+static void jw_time(struct jw *j, const char *k, const struct timeval *tv, bool have)
 {
     jw_key(j, k);
-    if (tv->tv_sec == 0 && tv->tv_usec == 0) {
+    if (!have) {
         sb_puts(j->sb, "null");
         return;
     }
-    sb_putc(j->sb, '"');
-    sb_time_rfc3339(j->sb, tv);
-    sb_putc(j->sb, '"');
+    sb_json_time(j->sb, tv);
 }
 
 /* ---- sections ---- */
@@ -129,12 +129,14 @@ static void sm_json_capture(struct jw *j, const struct capture_stats *cs)
     jw_bool(j, "live", cs->live);
     jw_u64(j, "packets", cs->packets);
     jw_u64(j, "bytes", cs->bytes);
-    jw_time(j, "first", &cs->first);
-    jw_time(j, "last", &cs->last);
-    long long us =
-        ((long long)cs->last.tv_sec - cs->first.tv_sec) * 1000000LL + (cs->last.tv_usec - cs->first.tv_usec);
+    jw_time(j, "first", &cs->first, cs->packets > 0);
+    jw_time(j, "last", &cs->last, cs->packets > 0);
+    long long us;
     jw_key(j, "duration_s");
-    sb_printf(j->sb, "%.6f", us > 0 ? (double)us / 1e6 : 0.0);
+    if (sink_duration_us(&cs->first, &cs->last, &us))
+        sb_printf(j->sb, "%.6f", (double)us / 1e6);
+    else
+        sb_puts(j->sb, "null");
     sm_json_pcap(j, cs);
     jw_close(j, '}');
 }
@@ -370,7 +372,7 @@ static void sm_json_fail(struct jw *j, const struct sm_fail *f)
 {
     jw_open(j, NULL, '{');
     jw_u64(j, "session", f->session);
-    jw_time(j, "time", &f->ts);
+    jw_time(j, "time", &f->ts, true);
     jw_name(j, "client", f->client, sizeof(f->client));
     jw_name(j, "server", f->server, sizeof(f->server));
     jw_name(j, "sender", f->sender, sizeof(f->sender));

@@ -55,11 +55,11 @@ static size_t tx_name_width(const char *s, size_t max)
 
 /* ---- sections ---- */
 
-static void tx_time(struct strbuf *sb, const char *label, const struct timeval *tv)
+static void tx_time(struct strbuf *sb, const char *label, const struct timeval *tv, bool have)
 {
     sb_printf(sb, "  %-*s ", TX_LABEL, label);
-    if (tv->tv_sec || tv->tv_usec)
-        sb_time_rfc3339(sb, tv);
+    if (have)
+        sb_time_rfc3339(sb, tv); /* SB_TIME_INVALID for a time RFC 3339 cannot write */
     else
         sb_putc(sb, '-');
     sb_putc(sb, '\n');
@@ -82,8 +82,8 @@ static void tx_capture(struct strbuf *sb, const struct capture_stats *cs)
     tx_str(sb, "live", cs->live ? "yes" : "no");
     tx_u64(sb, "packets", cs->packets);
     tx_u64(sb, "bytes", cs->bytes);
-    tx_time(sb, "first packet", &cs->first);
-    tx_time(sb, "last packet", &cs->last);
+    tx_time(sb, "first packet", &cs->first, cs->packets > 0);
+    tx_time(sb, "last packet", &cs->last, cs->packets > 0);
     sb_printf(sb, "  %-*s ", TX_LABEL, "duration");
     sink_put_duration(sb, &cs->first, &cs->last);
     sb_putc(sb, '\n');
@@ -288,7 +288,9 @@ static void tx_fail_widths(const struct summary *sm, size_t w[4])
 static void tx_fail_row(struct strbuf *sb, const struct sm_fail *f, const size_t w[4])
 {
     sb_puts(sb, "  ");
+    size_t at = sb->len;
     sb_time_rfc3339(sb, &f->ts);
+    tx_pad(sb, sb->len - at, 27); /* the width of a time, when it is SB_TIME_INVALID */
     sb_printf(sb, "  #%-6llu ", (unsigned long long)f->session);
     tx_name(sb, f->client, sizeof(f->client), w[0]);
     sb_puts(sb, "  ");

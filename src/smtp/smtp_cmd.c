@@ -95,7 +95,10 @@ bool smtp_parse_path(const uint8_t *p, size_t n, const char *kw, char *out, size
     return true;
 }
 
-/* RFC 3030 2: "BDAT" SP chunk-size [ SP end-marker ]; chunk-size is 1*DIGIT, end-marker "LAST". */
+/* RFC 3030 2: "BDAT" SP chunk-size [ SP end-marker ]; chunk-size is 1*DIGIT, end-marker "LAST".
+ * A size past INT64_MAX is malformed: no server can count that many bytes (postfix 3.7 parses it
+ * into a signed 64-bit off_t, answers "521 5.5.4 Syntax" and hangs up without reading further;
+ * INT64_MAX itself it takes, and reads what follows as chunk data). */
 static bool bdat_parse(const uint8_t *p, size_t n, uint64_t *size, bool *last)
 {
     size_t i = 0;
@@ -103,9 +106,10 @@ static bool bdat_parse(const uint8_t *p, size_t n, uint64_t *size, bool *last)
     if (n == 0 || p[0] < '0' || p[0] > '9')
         return false;
     for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
-        if (v > (UINT64_MAX - 9) / 10)
+        uint64_t d = (uint64_t)(p[i] - '0');
+        if (v > ((uint64_t)INT64_MAX - d) / 10)
             return false;
-        v = v * 10 + (uint64_t)(p[i] - '0');
+        v = v * 10 + d;
     }
     *size = v;
     *last = false;
@@ -156,7 +160,7 @@ static void start_bdat(struct smtp_session *s, struct smtp_pending *pc, const ui
         esc_to_cstr(shown, sizeof(shown), arg, n < 40 ? n : 40);
         smtp_notice(s, SMTP_NOTICE_MALFORMED_BDAT, SMTP_DIR_CLIENT, ts,
                     "BDAT \"%s\": chunk size is not a number the server can read", shown);
-        return; /* the server refuses it (501); what follows is read as commands */
+        return; /* refused (501; postfix 521 and hangs up): what follows is read as commands */
     }
     s->bdat_left = size;
     pc->bdat_last = last;
