@@ -52,6 +52,7 @@ static const char usage_text[] =
     "  -r FILE             read a pcap/pcapng file ('-' = stdin); repeat: one continuous capture\n"
     "  -i IFACE            capture live on IFACE (promiscuous unless --no-promisc)\n"
     "      --no-promisc    do not put the interface in promiscuous mode\n"
+    "  -B KIB              capture buffer of -i in KiB (default %u)\n"
     "      --ports LIST    SMTP server ports (default 25,465,587)\n"
     "  -c N                stop after N sessions have ended\n"
     "      --duration S    stop after S seconds (live)\n"
@@ -72,7 +73,7 @@ static const char usage_text[] =
 
 static void usage(FILE *f)
 {
-    fprintf(f, usage_text, SMTP_DEFAULT_MAX_STREAMS, SMTP_DEFAULT_IDLE_TIMEOUT);
+    fprintf(f, usage_text, CAP_BUFFER_BYTES / 1024, SMTP_DEFAULT_MAX_STREAMS, SMTP_DEFAULT_IDLE_TIMEOUT);
 }
 
 __attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
@@ -141,6 +142,11 @@ static int parse_option(struct options *o, int c, const char *arg)
         o->max_sessions_seen = v;
         return 0;
     case 'q': o->quiet = true; return 0;
+    case 'B':
+        if (parse_ulong(arg, 256, INT_MAX / 1024, &v))
+            return bad_usage("-B needs a buffer size in KiB from 256 to %d, not '%s'", INT_MAX / 1024, arg);
+        o->cap.buffer_kib = (unsigned)v;
+        return 0;
     case OPT_NO_PROMISC: o->cap.promisc = false; return 0;
     case OPT_PORTS:
         if (capture_parse_ports(&o->cap, arg))
@@ -226,7 +232,7 @@ static int parse_args(struct options *o, int argc, char **argv, struct strbuf *e
     capture_parse_ports(&o->cap, "25,465,587");
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+:r:i:c:qhV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:r:i:c:B:qhV", long_opts, NULL)) != -1) {
         int rc = (c == '?' || c == ':') ? option_error(c, argv) : parse_option(o, c, optarg);
         if (rc)
             return rc;

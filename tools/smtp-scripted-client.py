@@ -245,10 +245,23 @@ def second_server(host, port):
     c.close()
 
 
+def concurrent(host, port, n=19):
+    """n sessions open at once (for --max-sessions 16, the smallest: three more than it keeps):
+    each greets with EHLO, then all stay open until the last has greeted, then each QUITs."""
+    cs = []
+    for _ in range(n):
+        c = Client(host, port)
+        c.cmd("EHLO " + HELO)
+        cs.append(c)
+    for c in cs:
+        c.cmd("QUIT")
+        c.close()
+
+
 SCENARIOS = {
     "rejects": rejects, "multi": multi, "bdat": bdat, "bdat-huge": bdat_huge,
     "auth-cancel": auth_cancel, "banner-scan": banner_scan,
-    "second-server": second_server,
+    "second-server": second_server, "concurrent": concurrent,
 }
 
 if __name__ == "__main__":

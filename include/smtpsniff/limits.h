@@ -48,14 +48,20 @@
 /* Ended sessions and transactions kept for reuse by new ones (each pool), instead of freed. */
 #define SMTP_POOL_KEEP 64
 
-/* Reassembly: concurrent TCP streams (libnids n_tcp_streams is 4/3 of this), idle timeout in
+/* Reassembly: concurrent TCP streams, exactly (reasm_nids.c evicts past it; libnids' own table,
+ * n_tcp_streams, is 4/3 of this + 4 and also holds handshakes not yet done), idle timeout in
  * capture seconds, and how many distinct IPv6 addresses are mapped through libnids. */
 #define SMTP_DEFAULT_MAX_STREAMS 16384
 #define SMTP_DEFAULT_IDLE_TIMEOUT 600
 #define SMTP_MAX_V6_ADDRS 65536
 
-/* Live capture handle. */
+/* Live capture handle. libpcap 1.10 on Linux captures into a TPACKET_V3 ring (immediate mode
+ * off): blocks of 256 KB (its MAXIMUM_SNAPLEN) that packets fill back to back, so the buffer
+ * holds bytes, not a fixed number of packets. The kernel hands a block over when it is full or
+ * CAP_TIMEOUT_MS after it was opened: that is the live feed's latency on a quiet link. -B KiB
+ * sets the buffer; the default holds ~0.5 s of 1 Gbps (docs/benchmark.md: live capture). */
 #define CAP_SNAPLEN 262144
-#define CAP_BUFFER_BYTES (32 * 1024 * 1024)
+#define CAP_BUFFER_BYTES (64 * 1024 * 1024)
+#define CAP_TIMEOUT_MS 50
 
 #endif

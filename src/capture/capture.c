@@ -387,9 +387,11 @@ static int open_live(struct capture_src *s, const struct capture_opts *o, char *
     }
     pcap_set_snaplen(s->h, CAP_SNAPLEN); /* libnids' own 16384 cuts GSO segments (docs/design.md) */
     pcap_set_promisc(s->h, o->promisc);
-    pcap_set_immediate_mode(s->h, 1);
-    pcap_set_buffer_size(s->h, CAP_BUFFER_BYTES);
-    pcap_set_timeout(s->h, 200);
+    /* Not immediate mode: that gives a TPACKET_V2 ring of frames each sized for the snaplen,
+     * ~128 packets in 32 MB, and a burst at 1 Gbps overflowed it (limits.h: CAP_TIMEOUT_MS). */
+    pcap_set_immediate_mode(s->h, 0);
+    pcap_set_buffer_size(s->h, o->buffer_kib ? (int)o->buffer_kib * 1024 : CAP_BUFFER_BYTES);
+    pcap_set_timeout(s->h, CAP_TIMEOUT_MS);
     int rc = pcap_activate(s->h);
     if (rc < 0) {
         const char *why = pcap_geterr(s->h);

@@ -25,6 +25,7 @@ struct capture_opts {
     unsigned nfiles;
     const char *iface;        /* live capture when set */
     bool promisc;
+    unsigned buffer_kib;      /* live ring size (-B), 0: CAP_BUFFER_BYTES */
     uint16_t ports[CAPTURE_MAX_PORTS];
     unsigned nports;
     const char *bpf;          /* user expression, ANDed with the ports, or NULL */

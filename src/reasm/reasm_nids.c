@@ -163,6 +163,35 @@ static void deliver(struct rstream *r, struct half_stream *h, enum smtp_dir dir)
     r->last = R.now;
 }
 
+/* libnids' stream of r, or NULL when libnids has freed and reused the slot (tcp_flow_timeout). */
+static struct tcp_stream *stream_nids(struct rstream *r)
+{
+    struct tcp_stream *ns = nids_find_tcp_stream(&r->addr);
+    return ns != NULL && ns == r->ns && ns->ts == r->ns_ts ? ns : NULL;
+}
+
+static void stream_evicted(struct rstream *r)
+{
+    R.st.evicted++;
+    smtp_session_notice(r->sess, SMTP_NOTICE_SESSION_EVICTED, SMTP_DIR_CLIENT, &R.now,
+                        "dropped to make room for newer sessions (--max-sessions)");
+}
+
+/* --max-sessions is exact: a new session past it ends the least recently active one. libnids'
+ * own table (n_tcp_streams) is larger and evicts only when it is full. The libnids stream is
+ * freed too, so its callbacks never see the freed session (it is not the one being called). */
+static void evict_oldest(void)
+{
+    struct rstream *r = R.head;
+    struct tcp_stream *ns = stream_nids(r);
+    if (ns)
+        stream_gaps(r, ns);
+    stream_evicted(r);
+    stream_end(r, SMTP_END_TIMEOUT, &R.now);
+    if (ns)
+        nids_free_tcp_stream(ns);
+}
+
 static void on_tcp(struct tcp_stream *a, void **param)
 {
     if (a->nids_state == NIDS_JUST_EST) { /* *param is not initialised yet */
@@ -170,6 +199,8 @@ static void on_tcp(struct tcp_stream *a, void **param)
             return; /* not towards an SMTP port: do not collect */
         a->client.collect++;
         a->server.collect++;
+        if (R.st.sessions_active >= R.o.max_streams && R.head)
+            evict_oldest();
         *param = stream_begin(a);
         return;
     }
@@ -194,9 +225,7 @@ static void on_tcp(struct tcp_stream *a, void **param)
         why = SMTP_END_RESET;
     else if (a->nids_state == NIDS_TIMED_OUT) {
         why = SMTP_END_TIMEOUT;
-        R.st.evicted++;
-        smtp_session_notice(r->sess, SMTP_NOTICE_SESSION_EVICTED, SMTP_DIR_CLIENT, &R.now,
-                            "dropped to make room for newer sessions (--max-sessions)");
+        stream_evicted(r);
     }
     *param = NULL;
     stream_end(r, why, &R.now);
@@ -207,12 +236,10 @@ static void sweep_idle(void)
 {
     while (R.head && R.now.tv_sec - R.head->last.tv_sec > (time_t)R.o.idle_timeout) {
         struct rstream *r = R.head;
-        struct tcp_stream *ns = nids_find_tcp_stream(&r->addr);
-        /* libnids may have freed and reused the slot silently (tcp_flow_timeout). */
-        bool ours = ns != NULL && ns == r->ns && ns->ts == r->ns_ts;
+        struct tcp_stream *ns = stream_nids(r);
         R.st.idle_timeouts++;
         stream_end(r, SMTP_END_TIMEOUT, &r->last); /* it ended when it went quiet */
-        if (ours)
+        if (ns)
             nids_free_tcp_stream(ns);
     }
 }
