@@ -386,11 +386,11 @@ static int content_wire(struct sinks *k, const struct options *o, char *err, siz
     k->core = k->tee;
     if (!o->want_files)
         return 0;
-    if (k->extract)
-        extract_set_report(k->extract, k->tee);
     struct content_opts co = {.max_message = CONTENT_MAX_MESSAGE, .memcap = CONTENT_MEMCAP};
     if ((k->content = content_new(&co, k->tee, err, errlen)) == NULL)
         return -1;
+    if (k->extract)
+        extract_set_report(k->extract, content_report(k->content));
     k->core = k->content;
     return 0;
 }

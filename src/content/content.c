@@ -6,6 +6,7 @@
  * transaction and, when the core reports that transaction, parses and hashes the message and
  * passes the transaction on with `content` set. Every other record passes straight through. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +34,18 @@ struct msg {
     struct content_hole hole[CONTENT_MAX_HOLES];
 };
 
+/* Notices this stage (or the extraction writer) raised for a session: its session record counts
+ * them with the core's. */
+struct extra {
+    struct extra *next;
+    uint64_t session;
+    unsigned notices;
+};
+
 struct content {
-    struct smtp_sink sink; /* sink.ctx points back here */
+    struct smtp_sink sink;   /* sink.ctx points back here */
+    struct smtp_sink report; /* notices raised after the core: counted, then handed on */
+    struct extra *extra[CONTENT_BUCKETS];
     const struct smtp_sink *next;
     struct content_opts o;
     size_t kept; /* bytes in every msg buf */
@@ -77,20 +88,38 @@ static void add_hole(struct msg *m, uint64_t n, enum content_hole_kind kind)
     m->tail_kept = false;
 }
 
+static struct extra **extra_slot(struct content *C, uint64_t session)
+{
+    struct extra **pp = &C->extra[session % CONTENT_BUCKETS];
+    while (*pp && (*pp)->session != session)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static void on_report(void *ctx, const struct smtp_session_info *s, const struct smtp_notice *n)
+{
+    struct content *C = ctx;
+    struct extra **pp = extra_slot(C, s->id);
+    if (*pp == NULL && (*pp = calloc(1, sizeof(**pp))) != NULL)
+        (*pp)->session = s->id;
+    if (*pp)
+        (*pp)->notices++;
+    if (C->next->notice)
+        C->next->notice(C->next->ctx, s, n);
+}
+
 static void notice(struct content *C, const struct smtp_session_info *s, enum smtp_notice_id id,
                    const struct timeval *ts, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 static void notice(struct content *C, const struct smtp_session_info *s, enum smtp_notice_id id,
                    const struct timeval *ts, const char *fmt, ...)
 {
-    if (!C->next->notice)
-        return;
     struct smtp_notice n = {.id = id, .dir = SMTP_DIR_CLIENT, .ts = *ts};
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(n.detail, sizeof(n.detail), fmt, ap);
     va_end(ap);
-    C->next->notice(C->next->ctx, s, &n);
+    on_report(C, s, &n);
 }
 
 /* Keep n message bytes, or count them as not kept past a bound. */
@@ -247,9 +276,11 @@ static bool type_mismatch(const char *declared, const char *sniffed)
     if (is_executable(sniffed))
         return !is_executable(declared);
     if (strcmp(declared, "application/pdf") == 0)
-        return strcmp(sniffed, "application/pdf") != 0 && strcmp(sniffed, "inode/x-empty") != 0;
+        return strcmp(sniffed, "application/pdf") != 0 && strcmp(sniffed, "inode/x-empty") != 0 &&
+               strcmp(sniffed, "application/x-empty") != 0;
     if (strcmp(declared, "application/octet-stream") == 0 || strcmp(sniffed, "application/octet-stream") == 0 ||
-        strcmp(sniffed, "inode/x-empty") == 0 || strcmp(sniffed, "text/plain") == 0)
+        strcmp(sniffed, "inode/x-empty") == 0 || strcmp(sniffed, "application/x-empty") == 0 ||
+        strcmp(sniffed, "text/plain") == 0)
         return false;
     size_t a = top_len(declared), b = top_len(sniffed);
     return a != b || strncmp(declared, sniffed, a) != 0;
@@ -463,9 +494,19 @@ static void on_notice(void *ctx, const struct smtp_session_info *s, const struct
 
 static void on_session_end(void *ctx, const struct smtp_session_info *s)
 {
-    const struct content *C = ctx;
+    struct content *C = ctx;
+    struct extra **pp = extra_slot(C, s->id), *e = *pp;
+    if (e == NULL) {
+        if (C->next->session_end)
+            C->next->session_end(C->next->ctx, s);
+        return;
+    }
+    *pp = e->next;
+    struct smtp_session_info copy = *s; /* the core's record, with our notices counted */
+    copy.notices += e->notices;
+    free(e);
     if (C->next->session_end)
-        C->next->session_end(C->next->ctx, s);
+        C->next->session_end(C->next->ctx, &copy);
 }
 
 struct smtp_sink *content_new(const struct content_opts *o, const struct smtp_sink *next, char *err,
@@ -487,7 +528,11 @@ struct smtp_sink *content_new(const struct content_opts *o, const struct smtp_si
         free(C);
         return NULL;
     }
-    g_mime_init();
+    static bool gmime_ready; /* once per process: GMime cannot be set up again after shutdown */
+    if (!gmime_ready) {
+        g_mime_init();
+        gmime_ready = true;
+    }
     C->sink = (struct smtp_sink){.ctx = C,
                                  .session_start = on_session_start,
                                  .exchange = on_exchange,
@@ -496,7 +541,14 @@ struct smtp_sink *content_new(const struct content_opts *o, const struct smtp_si
                                  .session_end = on_session_end,
                                  .content = on_content,
                                  .content_gap = on_content_gap};
+    C->report = (struct smtp_sink){.ctx = C, .notice = on_report};
     return &C->sink;
+}
+
+const struct smtp_sink *content_report(const struct smtp_sink *s)
+{
+    const struct content *C = s->ctx;
+    return &C->report;
 }
 
 void content_get_stats(const struct smtp_sink *s, struct content_stats *st)
@@ -516,7 +568,12 @@ void content_free(struct smtp_sink *s)
             C->bucket[i] = m->next;
             msg_free(C, m);
         }
+    for (size_t i = 0; i < CONTENT_BUCKETS; i++)
+        while (C->extra[i]) {
+            struct extra *e = C->extra[i];
+            C->extra[i] = e->next;
+            free(e);
+        }
     magic_close(C->magic);
-    g_mime_shutdown();
     free(C);
 }

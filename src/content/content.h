@@ -25,6 +25,9 @@ struct content_stats {
  * or libmagic cannot be set up (err says which). */
 struct smtp_sink *content_new(const struct content_opts *o, const struct smtp_sink *next, char *err,
                               size_t errlen);
+/* Where notices raised after the core (the extraction writer's) go: counted in their session's
+ * record, then handed on like every notice. */
+const struct smtp_sink *content_report(const struct smtp_sink *s);
 void content_get_stats(const struct smtp_sink *s, struct content_stats *st);
 void content_free(struct smtp_sink *s);
 
