@@ -118,6 +118,14 @@ def main(binary, src):
             want = [{k: v for k, v in p.items() if k != "stored"} for p in rec["parts"]]
             check(t.get("parts") == want, f"transaction {t['session']}: parts as in the index")
             check(t.get("content", {}).get("sha256") == rec["sha256"], "content.sha256 as in the index")
+        # The summary counts messages, parts by sniffed type, mismatches, and the files seen most often.
+        summ = os.path.join(tmp, "summary.json")
+        r7 = run(binary, "-q", "--files", "--summary", summ, "-r", pcap)
+        c = json.load(open(summ)).get("content", {}) if r7.returncode == 0 else {}
+        check(c.get("messages") == 4 and c.get("type_mismatches") == 1, f"summary content counts: {c}")
+        top = c.get("top_files", [{}])[0]
+        check(top.get("sha256") == sources["blob.bin"] and top.get("seen") == 4 and top.get("name") == "blob.bin",
+              f"blob.bin is the file seen most often: {top}")
         # Without --files nothing of it appears (and nothing is paid for).
         r3 = run(binary, "--json", "-r", pcap)
         check(b'"parts"' not in r3.stdout, "no parts without --files")
