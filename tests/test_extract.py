@@ -118,6 +118,29 @@ def main(binary, src):
             want = [{k: v for k, v in p.items() if k != "stored"} for p in rec["parts"]]
             check(t.get("parts") == want, f"transaction {t['session']}: parts as in the index")
             check(t.get("content", {}).get("sha256") == rec["sha256"], "content.sha256 as in the index")
+        # A message with a hole: written, marked partial, its bytes up to the hole as received, never filled.
+        hole = os.path.join(tmp, "hole")
+        r8 = run(binary, "-q", "--extract", hole, "-r", os.path.join(src, "pcaps/extract-hole.pcap"))
+        hidx = [json.loads(l) for l in open(os.path.join(hole, "index.jsonl"))] if r8.returncode == 0 else []
+        h1 = [r for r in hidx if r["data_reply"] and r["data_reply"]["text"] == index[0]["data_reply"]["text"]]
+        check(len(h1) == 1 and h1[0]["partial"], "the message with a hole is written and partial")
+        if h1:
+            cut = open(os.path.join(hole, h1[0]["eml"]), "rb").read()
+            whole = open(os.path.join(out, index[0]["eml"]), "rb").read()
+            upto = h1[0]["holes"][0]["offset"] if h1[0]["holes"] else len(cut)
+            check(len(cut) < len(whole) and cut[:upto] == whole[:upto], "bytes before the hole as received")
+            check(h1[0]["size"] >= len(cut) and h1[0]["sha256"] == sha256(cut), "the hole is not filled")
+        # Smuggling, from both sides: the message a lenient server would have read after the bare-LF dot.
+        smug = os.path.join(tmp, "smug")
+        r9 = run(binary, "-q", "--extract", smug, "-r", os.path.join(src, "pcaps/adv-smuggling.pcap"))
+        sidx = [json.loads(l) for l in open(os.path.join(smug, "index.jsonl"))] if r9.returncode == 0 else []
+        with_split = [r for r in sidx if r["smuggling_ends"]]
+        check(with_split and all(r["smuggled_eml"] for r in with_split), "every smuggling end gets a .smuggled.eml")
+        for r in with_split:
+            eml = open(os.path.join(smug, r["eml"]), "rb").read()
+            rest = open(os.path.join(smug, r["smuggled_eml"]), "rb").read()
+            check(rest == eml[r["smuggling_ends"][0]["resume"]:] and b"MAIL FROM" in rest.upper(),
+                  f"{r['smuggled_eml']}: what follows the lenient end")
         # The summary counts messages, parts by sniffed type, mismatches, and the files seen most often.
         summ = os.path.join(tmp, "summary.json")
         r7 = run(binary, "-q", "--files", "--summary", summ, "-r", pcap)
