@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "content/content.h"
 #include "reasm/reasm.h"
 #include "sinks/sinks.h"
 #include "smtp/smtp_core.h"
@@ -31,6 +32,9 @@ struct options {
     const char *summary_path;
     int summary_fmt; /* -1: from the file name */
     unsigned long max_sessions_seen, duration;
+    bool want_files;           /* --files: MIME parts and hashes in the transaction records */
+    const char *extract_dir;   /* --extract DIR */
+    unsigned long long extract_max_bytes;
     unsigned max_streams, idle_timeout;
 };
 
@@ -64,6 +68,10 @@ static const char usage_text[] =
     "      --summary FILE  write a summary when input ends or on SIGINT/SIGTERM\n"
     "      --summary-format json|text   (default: text for *.txt, else json)\n"
     "      --show-credentials   print AUTH secrets instead of [redacted]\n"
+    "      --files         MIME parts with type, sniffed type and hashes in transaction records\n"
+    "      --extract DIR   write every message (.eml), every decoded part (by SHA-256) and\n"
+    "                      DIR/index.jsonl (implies --files; docs/extract.md)\n"
+    "      --extract-max-bytes N   bytes written under DIR in all (K, M, G; default 4G)\n"
     "      --no-progress   no progress line on stderr\n"
     "Limits:\n"
     "      --max-sessions N     concurrent sessions kept (default %u)\n"
@@ -100,7 +108,8 @@ static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsign
 
 enum {
     OPT_NO_PROMISC = 256, OPT_PORTS, OPT_DURATION, OPT_JSON, OPT_COLOR, OPT_ERRORS, OPT_SUMMARY,
-    OPT_SUMMARY_FMT, OPT_SHOW_CREDS, OPT_MAX_SESSIONS, OPT_IDLE, OPT_NO_PROGRESS
+    OPT_SUMMARY_FMT, OPT_SHOW_CREDS, OPT_MAX_SESSIONS, OPT_IDLE, OPT_NO_PROGRESS, OPT_FILES, OPT_EXTRACT,
+    OPT_EXTRACT_MAX
 };
 
 static const struct option long_opts[] = {
@@ -117,10 +126,36 @@ static const struct option long_opts[] = {
     {"max-sessions", required_argument, NULL, OPT_MAX_SESSIONS},
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"files", no_argument, NULL, OPT_FILES},
+    {"extract", required_argument, NULL, OPT_EXTRACT},
+    {"extract-max-bytes", required_argument, NULL, OPT_EXTRACT_MAX},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
 };
+
+/* "4096", "64K", "500M", "4G" (powers of 1024). */
+static int parse_size(const char *s, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (end == s || errno || s[0] == '-')
+        return -1;
+    unsigned shift = 0;
+    if (*end == 'K' || *end == 'k')
+        shift = 10;
+    else if (*end == 'M' || *end == 'm')
+        shift = 20;
+    else if (*end == 'G' || *end == 'g')
+        shift = 30;
+    if (shift)
+        end++;
+    if (*end || v == 0 || v > (ULLONG_MAX >> shift))
+        return -1;
+    *out = v << shift;
+    return 0;
+}
 
 /* Returns 1 to exit 0 (help, version), 0 to run, -1 on bad usage. */
 static int parse_option(struct options *o, int c, const char *arg)
@@ -190,6 +225,17 @@ static int parse_option(struct options *o, int c, const char *arg)
         o->idle_timeout = (unsigned)v;
         return 0;
     case OPT_NO_PROGRESS: o->no_progress = true; return 0;
+    case OPT_FILES: o->want_files = true; return 0;
+    case OPT_EXTRACT:
+        if (arg[0] == '\0')
+            return bad_usage("--extract needs a directory");
+        o->extract_dir = arg;
+        o->want_files = true;
+        return 0;
+    case OPT_EXTRACT_MAX:
+        if (parse_size(arg, &o->extract_max_bytes))
+            return bad_usage("--extract-max-bytes needs a size such as 500M or 4G, not '%s'", arg);
+        return 0;
     case 'h': usage(stdout); return 1;
     case 'V': printf("smtpsniff %s\n", SMTPSNIFF_VERSION); return 1;
     default: return bad_usage("unknown option");
@@ -229,6 +275,7 @@ static int parse_args(struct options *o, int argc, char **argv, struct strbuf *e
     o->summary_fmt = -1;
     o->max_streams = SMTP_DEFAULT_MAX_STREAMS;
     o->idle_timeout = SMTP_DEFAULT_IDLE_TIMEOUT;
+    o->extract_max_bytes = EXTRACT_DEFAULT_MAX_BYTES;
     capture_parse_ports(&o->cap, "25,465,587");
     int c;
     opterr = 0;
@@ -314,14 +361,45 @@ static void install_signals(void)
 /* --- wiring -------------------------------------------------------------------------------- */
 
 struct sinks {
-    struct smtp_sink *list[3], *tee, counter;
+    struct smtp_sink *list[4], *tee, counter;
     unsigned n;
-    struct smtp_sink *json, *live;
+    struct smtp_sink *json, *live, *extract;
+    struct smtp_sink *content; /* --files: the stage in front of them all, else NULL */
+    struct smtp_sink *core;    /* what the SMTP core feeds: content, or the tee */
 };
 
-static void sinks_build(struct sinks *k, const struct options *o)
+/* --files and --extract: the content stage in front of the sinks, and the extraction writer first
+ * among them (its notices reach the others before the transaction record). */
+static int content_build(struct sinks *k, const struct options *o, char *err, size_t errlen)
+{
+    if (o->extract_dir) {
+        struct extract_opts xo = {.dir = o->extract_dir, .max_bytes = o->extract_max_bytes};
+        if ((k->extract = extract_new(&xo, err, errlen)) == NULL)
+            return -1;
+        k->list[k->n++] = k->extract;
+    }
+    return 0;
+}
+
+static int content_wire(struct sinks *k, const struct options *o, char *err, size_t errlen)
+{
+    k->core = k->tee;
+    if (!o->want_files)
+        return 0;
+    struct content_opts co = {.max_message = CONTENT_MAX_MESSAGE, .memcap = CONTENT_MEMCAP};
+    if ((k->content = content_new(&co, k->tee, err, errlen)) == NULL)
+        return -1;
+    if (k->extract)
+        extract_set_report(k->extract, content_report(k->content));
+    k->core = k->content;
+    return 0;
+}
+
+static int sinks_build(struct sinks *k, const struct options *o, char *err, size_t errlen)
 {
     memset(k, 0, sizeof(*k));
+    if (content_build(k, o, err, errlen) != 0)
+        return -1;
     /* Records someone may be waiting for go out one by one: live capture, a capture arriving
      * on standard input (tcpdump -w - | smtpsniff -r -), a terminal. */
     bool live = o->cap.iface != NULL;
@@ -345,10 +423,26 @@ static void sinks_build(struct sinks *k, const struct options *o)
     k->counter = (struct smtp_sink){.session_end = count_session_end};
     k->list[k->n++] = &k->counter;
     k->tee = sink_tee_new(k->list, k->n);
+    return content_wire(k, o, err, errlen);
+}
+
+static void report_extract(const struct sinks *k, const struct options *o)
+{
+    if (k->extract == NULL)
+        return;
+    struct extract_stats st;
+    extract_get_stats(k->extract, &st);
+    fprintf(stderr, "smtpsniff: %s: %llu messages extracted (%llu partial), %llu files stored (%llu seen again), "
+                    "%llu bytes written%s\n",
+            o->extract_dir, (unsigned long long)st.messages, (unsigned long long)st.partial,
+            (unsigned long long)st.files, (unsigned long long)st.files_deduplicated,
+            (unsigned long long)st.bytes_written, st.limit_hits ? "; --extract-max-bytes reached" : "");
 }
 
 static void sinks_free(struct sinks *k)
 {
+    content_free(k->content);
+    extract_free(k->extract);
     sink_tee_free(k->tee);
     out_json_free(k->json);
     out_live_free(k->live);
@@ -394,8 +488,13 @@ static int run(const struct options *o)
     if (o->summary_path)
         G.summary = summary_new();
     struct sinks k;
-    sinks_build(&k, o);
-    struct reasm_opts ro = {.sink = k.tee,
+    if (sinks_build(&k, o, err, sizeof(err)) != 0) {
+        fprintf(stderr, "smtpsniff: %s\n", err);
+        sinks_free(&k);
+        capture_close(G.cap);
+        return EXIT_INPUT;
+    }
+    struct reasm_opts ro = {.sink = k.core,
                             .ports = o->cap.ports,
                             .nports = o->cap.nports,
                             .max_streams = o->max_streams,
@@ -418,6 +517,7 @@ static int run(const struct options *o)
         fprintf(stderr, "smtpsniff: %s\n", err);
         status = EXIT_INPUT;
     }
+    report_extract(&k, o);
     sinks_free(&k); /* the sinks' last records go out before a summary that shares stdout */
     if (write_summary(o) != 0)
         status = EXIT_INPUT;

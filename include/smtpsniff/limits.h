@@ -45,6 +45,21 @@
 /* TLS ClientHello bytes buffered to find the SNI on port 465. */
 #define SMTP_MAX_CLIENT_HELLO 16384
 
+/* Smuggling-style ends recorded per message (offsets for the content stage). */
+#define SMTP_MAX_SPLITS 8
+
+/* Content stage (--files, --extract): bytes of one message kept for MIME parsing and extraction
+ * (past it the rest is counted, not kept: the message is partial), all messages in progress
+ * together, holes listed per message, MIME parts per message, and what --extract writes in one
+ * run unless --extract-max-bytes says otherwise. */
+#define CONTENT_MAX_MESSAGE (64u * 1024 * 1024)
+#define CONTENT_MEMCAP (512u * 1024 * 1024)
+#define CONTENT_MAX_HOLES 16
+#define CONTENT_MAX_SPLITS SMTP_MAX_SPLITS
+#define CONTENT_MAX_PARTS 256
+#define CONTENT_MAX_DEPTH 16
+#define EXTRACT_DEFAULT_MAX_BYTES (4ull * 1024 * 1024 * 1024)
+
 /* Ended sessions and transactions kept for reuse by new ones (each pool), instead of freed. */
 #define SMTP_POOL_KEEP 64
 

@@ -47,7 +47,15 @@ enum smtp_severity { SMTP_SEV_INFO, SMTP_SEV_LOW, SMTP_SEV_MEDIUM, SMTP_SEV_HIGH
     X(SESSION_EVICTED, "session-evicted", SMTP_SEV_MEDIUM,                                         \
       "the session was dropped to make room for newer ones (--max-sessions)")                     \
     X(TLS_NOT_CLIENT_HELLO, "tls-unexpected", SMTP_SEV_LOW,                                        \
-      "bytes on an implicit-TLS port that are not a TLS handshake")
+      "bytes on an implicit-TLS port that are not a TLS handshake")                               \
+    X(CONTENT_TYPE_MISMATCH, "content-type-mismatch", SMTP_SEV_HIGH,                               \
+      "a MIME part whose bytes are not the type it declares (an executable sent as a PDF)")       \
+    X(CONTENT_NOT_KEPT, "content-not-kept", SMTP_SEV_LOW,                                          \
+      "message bytes past smtpsniff's bound for one message or for all in progress were counted, not kept") \
+    X(EXTRACT_LIMIT, "extract-limit", SMTP_SEV_MEDIUM,                                             \
+      "--extract-max-bytes reached: this message or part was not written")                        \
+    X(EXTRACT_ERROR, "extract-error", SMTP_SEV_MEDIUM,                                             \
+      "a message or part could not be written to the extraction directory")
 
 enum smtp_notice_id {
 #define SMTP_NOTICE_ENUM(id, name, sev, desc) SMTP_NOTICE_##id,

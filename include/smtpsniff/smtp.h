@@ -106,6 +106,15 @@ struct smtp_message_info {
     char received[SMTP_MAX_RECEIVED][SMTP_MAX_NAME];
 };
 
+/* Where a lenient server would have ended the message (SMTP smuggling, CVE-2023-51764/5/6): at
+ * offset `end` of the message (after dot-unstuffing), reading what starts at `resume` as the next
+ * commands. */
+struct smtp_split {
+    uint64_t end, resume;
+};
+
+struct content_message; /* smtpsniff/content.h: set by the content stage, else NULL */
+
 struct smtp_transaction {
     unsigned depth; /* 1, 2, ... within the session */
     struct timeval ts; /* when it ended: its final reply, or the end of the session */
@@ -126,6 +135,11 @@ struct smtp_transaction {
     enum smtp_txn_status status;
     enum smtp_verb rejected_at; /* step that failed, for SMTP_TXN_REJECTED */
     bool have_message;
+    bool chunked;        /* the message was sent with BDAT (RFC 3030) */
+    bool content_ended;  /* its end was read: <CRLF>.<CRLF>, or the BDAT LAST chunk's last byte */
+    unsigned nsplits;    /* smuggling-style ends inside the content, in split[] */
+    struct smtp_split split[SMTP_MAX_SPLITS];
+    const struct content_message *content; /* --files: parts and hashes (smtpsniff/content.h) */
     struct smtp_message_info message; /* last: a reused transaction resets it field by field */
 };
 
@@ -169,6 +183,14 @@ struct smtp_sink {
     void (*transaction)(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t);
     void (*notice)(void *ctx, const struct smtp_session_info *s, const struct smtp_notice *n);
     void (*session_end)(void *ctx, const struct smtp_session_info *s);
+    /* Message content for the content stage, only to a sink that sets it: the client's bytes as
+     * the server reads them, in order, for the newest open transaction `t`: DATA content as sent
+     * (dot-stuffed, the <CRLF>.<CRLF> line included when it came), BDAT chunk bytes. */
+    void (*content)(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t,
+                    const uint8_t *p, size_t n);
+    /* n content bytes of `t` are missing from the capture (0: an unknown number). */
+    void (*content_gap)(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t,
+                        uint64_t n);
 };
 
 const char *smtp_verb_name(enum smtp_verb v);

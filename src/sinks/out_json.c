@@ -295,6 +295,12 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
         sb_json_cstr(sb, smtp_verb_name(t->rejected_at));
     else
         SB_LIT(sb, "null");
+    if (t->content) { /* --files: what the content stage found (docs/json.md, version 1.1) */
+        SB_LIT(sb, ",\"content\":{");
+        content_json_message(sb, t->content);
+        SB_LIT(sb, "},\"parts\":");
+        content_json_parts(sb, t->content, NULL);
+    }
     record_end(j);
 }
 

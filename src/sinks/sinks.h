@@ -8,6 +8,8 @@
 #include <stdio.h>
 
 #include "capture/capture.h" /* struct capture_stats */
+#include "lib/strbuf.h"
+#include "smtpsniff/content.h"
 #include "smtpsniff/smtp.h"
 
 /* --- JSON Lines (out_json.c) --- */
@@ -47,6 +49,29 @@ void summary_free(struct summary *sm);
  * missing or unwritable directory, a directory, a symlink another user could have planted), else 0.
  * err gets one line. */
 int summary_check_path(const char *path, const char *const *inputs, unsigned n, char *err, size_t errlen);
+
+/* --- extraction (extract.c): --extract DIR --- */
+struct extract_opts {
+    const char *dir;
+    uint64_t max_bytes; /* --extract-max-bytes: bytes written in all, past it a notice */
+};
+struct extract_stats {
+    uint64_t messages, partial, files, files_deduplicated, bytes_written, limit_hits, errors;
+};
+/* Opens (creating 0700) DIR, DIR/messages and DIR/files and creates DIR/index.jsonl; NULL with a
+ * one-line message in err when it cannot, or when DIR holds an earlier extraction. */
+struct smtp_sink *extract_new(const struct extract_opts *o, char *err, size_t errlen);
+/* Where the sink's own notices (extract-limit, extract-error) go: the sink that feeds the
+ * others, so they reach JSON, the live feed and the summary like every notice. */
+void extract_set_report(struct smtp_sink *s, const struct smtp_sink *report);
+void extract_get_stats(const struct smtp_sink *s, struct extract_stats *st);
+void extract_free(struct smtp_sink *s);
+
+/* --- content facts as JSON (content_json.c), for JSON Lines and the extraction index --- */
+/* `"parts":[...]`'s array; `stored` (NULL: none) names each part's stored file or NULL. */
+void content_json_parts(struct strbuf *sb, const struct content_message *cm, const char *const *stored);
+/* The message's members: "size":...,"sha256":...,"partial":...,"holes":[...],... */
+void content_json_message(struct strbuf *sb, const struct content_message *cm);
 
 /* --- fan-out (sink_tee.c) --- */
 struct smtp_sink *sink_tee_new(struct smtp_sink *const *sinks, unsigned n);

@@ -252,6 +252,54 @@ static void sm_count_rcpts(struct summary *sm, const struct smtp_session_info *s
     sm->rcpt_dropped += t->rcpts_dropped;
 }
 
+static void sm_remember_name(struct sm_content *c, const char *sha256, const char *name)
+{
+    if (c->nfname == c->fname_cap) {
+        size_t cap = c->fname_cap ? c->fname_cap * 2 : 64;
+        struct sm_fname *nf = realloc(c->fname, cap * sizeof(*nf));
+        if (nf == NULL)
+            return; /* the name is a nicety: the counts are kept */
+        c->fname = nf;
+        c->fname_cap = cap;
+    }
+    struct sm_fname *f = &c->fname[c->nfname++];
+    size_t n = strnlen(sha256, sizeof(f->sha256) - 1), m = strnlen(name, sizeof(f->name) - 1);
+    memcpy(f->sha256, sha256, n);
+    f->sha256[n] = '\0';
+    memcpy(f->name, name, m);
+    f->name[m] = '\0';
+}
+
+const char *sm_file_name(const struct summary *sm, const char *sha256)
+{
+    for (size_t i = 0; i < sm->content.nfname; i++)
+        if (strcmp(sm->content.fname[i].sha256, sha256) == 0)
+            return sm->content.fname[i].name;
+    return "";
+}
+
+/* --files: messages, parts by sniffed type, mismatches, and each file by its SHA-256. */
+static void sm_count_content(struct summary *sm, const struct content_message *cm)
+{
+    struct sm_content *c = &sm->content;
+    c->messages++;
+    c->partial += cm->partial;
+    c->mime_errors += cm->mime_error;
+    for (unsigned i = 0; i < cm->nparts; i++) {
+        const struct content_part *p = &cm->part[i];
+        if (!p->leaf)
+            continue;
+        c->parts++;
+        c->mismatches += p->type_mismatch;
+        sm_table_add(&c->types, p->sniffed[0] ? p->sniffed : "unknown", 0, 1, p->type_mismatch);
+        struct sm_entry *e = c->files.cap ? sm_table_find(c->files.slot, c->files.cap, p->sha256, 0) : NULL;
+        bool fresh = e == NULL || !e->used;
+        sm_table_add(&c->files, p->sha256, 0, 1, p->size);
+        if (fresh && c->files.n <= SM_MAX_FILES && p->filename[0])
+            sm_remember_name(c, p->sha256, p->filename);
+    }
+}
+
 static void sm_transaction(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t)
 {
     struct summary *sm = ctx;
@@ -263,6 +311,8 @@ static void sm_transaction(void *ctx, const struct smtp_session_info *s, const s
         sm->message_bytes += t->message.size;
     }
     sm_count_rcpts(sm, s, t);
+    if (t->content)
+        sm_count_content(sm, t->content);
 }
 
 static void sm_notice(void *ctx, const struct smtp_session_info *s, const struct smtp_notice *n)
@@ -307,6 +357,8 @@ struct summary *summary_new(void)
     sm_table_init(&sm->auth, SM_MAX_AUTH);
     sm_table_init(&sm->clients, SM_MAX_IPS);
     sm_table_init(&sm->servers, SM_MAX_IPS);
+    sm_table_init(&sm->content.types, SM_MAX_TYPES);
+    sm_table_init(&sm->content.files, SM_MAX_FILES);
     sm->sink = (struct smtp_sink){.ctx = sm,
                                   .session_start = sm_session_start,
                                   .exchange = sm_exchange,
@@ -325,6 +377,9 @@ void summary_free(struct summary *sm)
 {
     if (sm == NULL)
         return;
+    sm_table_free(&sm->content.types);
+    sm_table_free(&sm->content.files);
+    free(sm->content.fname);
     sm_table_free(&sm->enhanced);
     sm_table_free(&sm->unknown_verbs);
     sm_table_free(&sm->auth);

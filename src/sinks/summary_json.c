@@ -264,6 +264,50 @@ static void sm_json_transactions(struct jw *j, const struct summary *sm)
     jw_close(j, '}');
 }
 
+/* --files / --extract only: a summary without them is unchanged. */
+static void sm_json_content(struct jw *j, const struct summary *sm)
+{
+    const struct sm_content *c = &sm->content;
+    if (c->messages == 0)
+        return;
+    jw_open(j, "content", '{');
+    jw_u64(j, "messages", c->messages);
+    jw_u64(j, "partial", c->partial);
+    jw_u64(j, "mime_errors", c->mime_errors);
+    jw_u64(j, "parts", c->parts);
+    jw_u64(j, "type_mismatches", c->mismatches);
+    size_t n;
+    const struct sm_entry **v = sm_table_sorted(&c->types, sm_cmp_v0_desc, &n);
+    jw_open(j, "by_sniffed_type", '[');
+    for (size_t i = 0; i < n; i++) {
+        jw_open(j, NULL, '{');
+        jw_name(j, "type", v[i]->key, SM_KEY);
+        jw_u64(j, "parts", v[i]->v[0]);
+        jw_u64(j, "declared_otherwise", v[i]->v[1]);
+        jw_close(j, '}');
+    }
+    jw_close(j, ']');
+    free(v);
+    v = sm_table_sorted(&c->files, sm_cmp_v0_desc, &n);
+    jw_u64(j, "distinct_files", c->files.n + (c->files.other[0] ? 1 : 0));
+    jw_open(j, "top_files", '[');
+    for (size_t i = 0; i < n && i < SM_TOP; i++) {
+        jw_open(j, NULL, '{');
+        jw_str(j, "sha256", v[i]->key);
+        jw_u64(j, "seen", v[i]->v[0]);
+        jw_u64(j, "size", v[i]->v[0] ? v[i]->v[1] / v[i]->v[0] : 0);
+        const char *name = sm_file_name(sm, v[i]->key);
+        if (name[0])
+            jw_name(j, "name", name, SMTP_MAX_NAME);
+        else
+            jw_str(j, "name", NULL);
+        jw_close(j, '}');
+    }
+    jw_close(j, ']');
+    free(v);
+    jw_close(j, '}');
+}
+
 static void sm_result_key(char key[8], int code)
 {
     if (code <= 0 || code > 999) {
@@ -409,6 +453,7 @@ void summary_json(const struct summary *sm, const struct capture_stats *cs, stru
     sm_json_replies(&j, sm);
     sm_json_commands(&j, sm);
     sm_json_transactions(&j, sm);
+    sm_json_content(&j, sm);
     sm_json_auth(&j, sm);
     sm_json_notices(&j, sm);
     sm_json_hosts(&j, "servers", &sm->servers);

@@ -18,6 +18,8 @@
 #define SM_MAX_AUTH 256         /* distinct (mechanism, result) pairs */
 #define SM_TOP 10               /* rows in each "top" list */
 #define SM_MAX_FAILS 10000      /* failed deliveries kept; the rest are counted */
+#define SM_MAX_TYPES 1024      /* distinct sniffed part types */
+#define SM_MAX_FILES 100000     /* distinct part SHA-256s counted (--files); the rest go to "other" */
 #define SM_CODES 1000           /* reply codes counted one by one: 000..999 */
 #define SM_OUT_MAX (512u << 20) /* a summary larger than this is refused (EFBIG) */
 
@@ -52,6 +54,21 @@ struct sm_fail {
     char text[SMTP_MAX_NAME]; /* DATA: the reply's text as the core kept it; RCPT: "" */
 };
 
+/* The first filename a part with this SHA-256 was sent under (--files). */
+struct sm_fname {
+    char sha256[65];
+    char name[SMTP_MAX_NAME];
+};
+
+/* What --files / --extract found in the messages. */
+struct sm_content {
+    uint64_t messages, partial, parts, mismatches, mime_errors;
+    struct sm_table types; /* key: sniffed type; v[0] parts, v[1] of them declared otherwise */
+    struct sm_table files; /* key: SHA-256; v[0] times seen, v[1] size */
+    struct sm_fname *fname;
+    size_t nfname, fname_cap;
+};
+
 struct summary {
     struct smtp_sink sink;  /* sink.ctx points back here */
     struct timeval last_ts; /* time of the latest record (capture order): transactions carry none */
@@ -78,7 +95,12 @@ struct summary {
     struct sm_fail *fail;
     size_t nfail, fail_cap;
     uint64_t fails_total;
+
+    struct sm_content content;
 };
+
+/* The first name a file (by SHA-256) was seen under, or "". */
+const char *sm_file_name(const struct summary *sm, const char *sha256);
 
 /* Index of a reply code's class in by_class: 2..5, or 0 for anything else. */
 int sm_class_index(int code);

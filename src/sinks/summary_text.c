@@ -198,6 +198,42 @@ static void tx_transactions(struct strbuf *sb, const struct summary *sm)
     tx_u64(sb, "message bytes", sm->message_bytes);
 }
 
+/* --files / --extract only. */
+static void tx_content(struct strbuf *sb, const struct summary *sm)
+{
+    const struct sm_content *c = &sm->content;
+    if (c->messages == 0)
+        return;
+    tx_heading(sb, "Messages and attachments");
+    tx_u64(sb, "messages", c->messages);
+    tx_u64(sb, "partial", c->partial);
+    tx_u64(sb, "not readable as MIME", c->mime_errors);
+    tx_u64(sb, "parts", c->parts);
+    tx_u64(sb, "type mismatches", c->mismatches);
+    size_t n;
+    const struct sm_entry **v = sm_table_sorted(&c->types, sm_cmp_v0_desc, &n);
+    if (n)
+        sb_puts(sb, "\n  parts by sniffed type\n");
+    for (size_t i = 0; i < n; i++) {
+        sb_printf(sb, "  %10llu  ", (unsigned long long)v[i]->v[0]);
+        tx_name(sb, v[i]->key, SM_KEY, 0);
+        if (v[i]->v[1])
+            sb_printf(sb, "  (%llu declared otherwise)", (unsigned long long)v[i]->v[1]);
+        sb_putc(sb, '\n');
+    }
+    free(v);
+    v = sm_table_sorted(&c->files, sm_cmp_v0_desc, &n);
+    if (n)
+        sb_puts(sb, "\n  files seen most often (SHA-256, times, size, first name)\n");
+    for (size_t i = 0; i < n && i < SM_TOP; i++) {
+        sb_printf(sb, "  %s %6llu %10llu  ", v[i]->key, (unsigned long long)v[i]->v[0],
+                  (unsigned long long)(v[i]->v[0] ? v[i]->v[1] / v[i]->v[0] : 0));
+        tx_name(sb, sm_file_name(sm, v[i]->key), SMTP_MAX_NAME, 0);
+        sb_putc(sb, '\n');
+    }
+    free(v);
+}
+
 static void tx_auth(struct strbuf *sb, const struct summary *sm)
 {
     tx_heading(sb, "AUTH");
@@ -335,6 +371,7 @@ void summary_text(const struct summary *sm, const struct capture_stats *cs, stru
     tx_replies(sb, sm);
     tx_commands(sb, sm);
     tx_transactions(sb, sm);
+    tx_content(sb, sm);
     tx_auth(sb, sm);
     tx_notices(sb, sm);
     tx_hosts(sb, "Top servers", &sm->servers);

@@ -230,24 +230,41 @@ static void header_line(struct smtp_session *s, const uint8_t *p, size_t n)
 /* --- DATA content lines -------------------------------------------------------------------- */
 
 /* A lone '.' next to a bare CR inside one LF-framed line: "\r.\r" anywhere, a line ending in
- * "\r." or starting with ".\r". Servers that take a bare CR as a line end see an end of data. */
-static bool bare_cr_dot(const struct smtp_line *l)
+ * "\r." or starting with ".\r". Servers that take a bare CR as a line end see an end of data.
+ * Returns the dot's index in the line and sets *after to where such a server reads on, or
+ * returns -1. */
+static ptrdiff_t bare_cr_dot(const struct smtp_line *l, size_t *after)
 {
     const uint8_t *p = l->p;
     size_t n = l->len;
-    if (n >= 2 && p[0] == '.' && p[1] == '\r')
-        return true;
-    if (n >= 2 && p[n - 2] == '\r' && p[n - 1] == '.')
-        return true;
+    if (n >= 2 && p[0] == '.' && p[1] == '\r') {
+        *after = 2;
+        return 0;
+    }
     for (size_t i = 0; i + 2 < n; i++)
-        if (p[i] == '\r' && p[i + 1] == '.' && p[i + 2] == '\r')
-            return true;
-    return false;
+        if (p[i] == '\r' && p[i + 1] == '.' && p[i + 2] == '\r') {
+            *after = i + 3;
+            return (ptrdiff_t)i + 1;
+        }
+    if (n >= 2 && p[n - 2] == '\r' && p[n - 1] == '.') {
+        *after = l->wire_len;
+        return (ptrdiff_t)n - 1;
+    }
+    return -1;
 }
 
-static void smuggling(struct smtp_session *s, const struct timeval *ts, const char *form)
+/* A smuggling-style end at line bytes [dot, after) of a line that starts at message offset
+ * `base`: where a lenient server ends the message and reads on, in message (unstuffed) offsets. */
+static void smuggling(struct smtp_session *s, const struct timeval *ts, const char *form, uint64_t base,
+                      size_t dot, size_t after, bool stuffed)
 {
     s->body.smuggle_seen = true;
+    struct smtp_transaction *t = smtp_content_txn(s);
+    if (t && t->nsplits < SMTP_MAX_SPLITS) {
+        size_t lead = stuffed ? 1 : 0; /* the stuffed dot is not in the message */
+        t->split[t->nsplits].end = base + (dot > lead ? dot - lead : 0);
+        t->split[t->nsplits++].resume = base + (after > lead ? after - lead : 0);
+    }
     smtp_notice(s, SMTP_NOTICE_SMUGGLING_END_OF_DATA, SMTP_DIR_CLIENT, ts,
                 "%s inside message content: not an RFC 5321 end of data, but some servers end there", form);
 }
@@ -258,15 +275,19 @@ bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const str
     bool lone_dot = l->len == 1 && l->p[0] == '.' && l->dropped == 0;
     if (lone_dot && l->crlf && b->prev_crlf)
         return true; /* <CRLF>.<CRLF> */
+    bool stuffed = l->len > 0 && l->p[0] == '.'; /* RFC 5321 4.5.2: leading dot removed */
+    struct smtp_transaction *t = smtp_content_txn(s);
+    uint64_t base = t ? t->message.size : 0; /* where this line starts in the message */
+    size_t after;
+    ptrdiff_t dot;
     if (lone_dot)
-        smuggling(s, ts, !l->crlf ? (b->prev_crlf ? "<CRLF>.<LF>" : "<LF>.<LF>") : "<LF>.<CRLF>");
-    else if (smtp_find_byte(l->p, l->len, '\r') && bare_cr_dot(l))
-        smuggling(s, ts, "<CR>.<CR>");
+        smuggling(s, ts, !l->crlf ? (b->prev_crlf ? "<CRLF>.<LF>" : "<LF>.<LF>") : "<LF>.<CRLF>", base, 0,
+                  l->wire_len, stuffed);
+    else if (smtp_find_byte(l->p, l->len, '\r') && (dot = bare_cr_dot(l, &after)) >= 0)
+        smuggling(s, ts, "<CR>.<CR>", base, (size_t)dot, after, stuffed);
     if (l->wire_len > SMTP_RFC_TEXT_LINE)
         smtp_notice(s, SMTP_NOTICE_LINE_TOO_LONG, SMTP_DIR_CLIENT, ts,
                     "message text line of %zu bytes (RFC 5321 4.5.3.1.6: 1000)", l->wire_len);
-    bool stuffed = l->len > 0 && l->p[0] == '.'; /* RFC 5321 4.5.2: leading dot removed */
-    struct smtp_transaction *t = smtp_content_txn(s);
     if (t)
         t->message.size += l->wire_len - (stuffed ? 1 : 0);
     if (b->in_headers)

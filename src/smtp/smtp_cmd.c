@@ -163,14 +163,18 @@ static void start_bdat(struct smtp_session *s, struct smtp_pending *pc, const ui
         return; /* refused (501; postfix 521 and hangs up): what follows is read as commands */
     }
     s->bdat_left = size;
-    pc->bdat_last = last;
+    s->bdat_last = pc->bdat_last = last;
     if (last)
         smtp_txn_closing(s); /* its reply ends the transaction (RFC 3030 2) */
     struct smtp_transaction *t = smtp_content_txn(s);
     if (t && !t->have_message)
         smtp_body_begin(s); /* first chunk of this message */
+    if (t)
+        t->chunked = true;
     if (size > 0)
         s->cmode = SMTP_MODE_BDAT;
+    else if (t && last)
+        t->content_ended = true; /* BDAT 0 LAST */
 }
 
 void smtp_client_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts)

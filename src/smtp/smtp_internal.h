@@ -46,6 +46,7 @@ struct smtp_session {
     bool gap[2];          /* bytes of that direction are missing: pairing is best effort */
     unsigned flags;
     uint64_t bdat_left;
+    bool bdat_last;       /* the chunk being read is the BDAT LAST one */
     const struct smtp_sink *sink;
     struct smtp_line_framer framer[2];
 

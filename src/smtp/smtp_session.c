@@ -430,6 +430,40 @@ static bool hold(struct smtp_session *s, const uint8_t *p, size_t n, const struc
     return true;
 }
 
+/* Message content to a sink that asked for it (the content stage, --files). */
+static void content_out(struct smtp_session *s, const uint8_t *p, size_t n)
+{
+    struct smtp_transaction *t;
+    if (s->sink->content && n && (t = smtp_content_txn(s)) != NULL)
+        s->sink->content(s->sink->ctx, &s->info, t, p, n);
+}
+
+/* One step through DATA content: a run of plain lines, then one line. Returns true when that
+ * line was the end of data; *p and *n move past what was taken. */
+static bool data_step(struct smtp_session *s, const uint8_t **p, size_t *n, const struct timeval *ts)
+{
+    if (!s->body.in_headers && smtp_line_at_start(&s->framer[SMTP_DIR_CLIENT])) {
+        size_t k = smtp_body_plain(s, *p, *n);
+        *p += k;
+        *n -= k;
+        if (*n == 0)
+            return false;
+    }
+    struct smtp_line l;
+    if (!smtp_line_next(&s->framer[SMTP_DIR_CLIENT], p, n, &l))
+        return false;
+    return smtp_body_line(s, &l, ts);
+}
+
+/* The BDAT chunk's last byte was read (RFC 3030 2). */
+static void bdat_chunk_done(struct smtp_session *s)
+{
+    struct smtp_transaction *t = smtp_content_txn(s);
+    if (t && s->bdat_last)
+        t->content_ended = true;
+    s->cmode = SMTP_MODE_COMMAND;
+}
+
 static void client_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts)
 {
     struct smtp_line l;
@@ -442,30 +476,29 @@ static void client_bytes(struct smtp_session *s, const uint8_t *p, size_t n, con
                 return;
             smtp_client_line(s, &l, ts);
             break;
-        case SMTP_MODE_DATA:
-            if (!s->body.in_headers && smtp_line_at_start(&s->framer[SMTP_DIR_CLIENT])) {
-                size_t k = smtp_body_plain(s, p, n);
-                p += k;
-                n -= k;
-                if (n == 0)
-                    return;
-            }
-            if (!smtp_line_next(&s->framer[SMTP_DIR_CLIENT], &p, &n, &l))
-                return;
-            if (smtp_body_line(s, &l, ts)) {
+        case SMTP_MODE_DATA: {
+            const uint8_t *p0 = p; /* what this step takes is message content as sent */
+            bool ended = data_step(s, &p, &n, ts);
+            content_out(s, p0, (size_t)(p - p0));
+            if (ended) {
+                struct smtp_transaction *t = smtp_content_txn(s);
+                if (t)
+                    t->content_ended = true;
                 s->cmode = SMTP_MODE_COMMAND;
                 smtp_body_end(s);
                 smtp_pending_push(s, SMTP_VERB_END_OF_DATA, ".", 1, NULL, 0, ts);
             }
             break;
+        }
         case SMTP_MODE_BDAT: {
             size_t take = n < s->bdat_left ? n : (size_t)s->bdat_left;
             smtp_body_bytes(s, p, take);
+            content_out(s, p, take);
             p += take;
             n -= take;
             s->bdat_left -= take;
             if (s->bdat_left == 0)
-                s->cmode = SMTP_MODE_COMMAND;
+                bdat_chunk_done(s);
             break;
         }
         case SMTP_MODE_TLS:
@@ -511,6 +544,10 @@ void smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, size_t n, const
         smtp_notice(s, SMTP_NOTICE_CAPTURE_GAP, dir, ts, "%s bytes missing from the capture; the rest of "
                     "that direction could not be reassembled", dir == SMTP_DIR_CLIENT ? "client" : "server");
     s->gap[dir] = true;
+    struct smtp_transaction *t;
+    if (dir == SMTP_DIR_CLIENT && (s->cmode == SMTP_MODE_DATA || s->cmode == SMTP_MODE_BDAT) &&
+        s->sink->content_gap && (t = smtp_content_txn(s)) != NULL)
+        s->sink->content_gap(s->sink->ctx, &s->info, t, n);
     /* Whatever was half-read before the hole cannot be trusted to continue after it. */
     smtp_line_reset(&s->framer[dir]);
 }

@@ -1,0 +1,283 @@
+/* extract.c - --extract DIR: every message as DIR/messages/<session>-<transaction>.eml, every
+ * decoded MIME leaf as DIR/files/<sha256> (stored once however often it is seen), and
+ * DIR/index.jsonl, one record per message.
+ *
+ * Safe by construction: no name comes from the wire (names are session and transaction
+ * numbers, and hashes); DIR and its subfolders are opened without following symlinks and
+ * created 0700; files are created 0600 under a temporary name and renamed into place, so a
+ * file in the index is always whole; --extract-max-bytes bounds what is written. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sinks/sinks.h"
+
+struct extract {
+    struct smtp_sink sink; /* sink.ctx points back here */
+    const struct smtp_sink *report; /* where our notices go (the tee) */
+    int dir, messages, files, index;
+    uint64_t max_bytes, tmp_serial;
+    struct extract_stats st;
+    struct strbuf rec;
+};
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Write n bytes to dirfd/name through a temporary file renamed into place. */
+static int store(struct extract *X, int dirfd, const char *name, const uint8_t *p, size_t n)
+{
+    char tmp[64];
+    snprintf(tmp, sizeof(tmp), ".tmp.%ld.%llu", (long)getpid(), (unsigned long long)++X->tmp_serial);
+    int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int rc = write_all(fd, p, n);
+    if (close(fd) != 0)
+        rc = -1;
+    if (rc == 0 && renameat(dirfd, tmp, dirfd, name) == 0)
+        return 0;
+    unlinkat(dirfd, tmp, 0);
+    return -1;
+}
+
+static void notice(struct extract *X, const struct smtp_session_info *s, enum smtp_notice_id id,
+                   const struct timeval *ts, const char *what, uint64_t n)
+{
+    if (!X->report || !X->report->notice)
+        return;
+    struct smtp_notice no = {.id = id, .dir = SMTP_DIR_CLIENT, .ts = *ts};
+    if (id == SMTP_NOTICE_EXTRACT_LIMIT)
+        snprintf(no.detail, sizeof(no.detail), "%s of %llu bytes not written: --extract-max-bytes %llu reached",
+                 what, (unsigned long long)n, (unsigned long long)X->max_bytes);
+    else
+        snprintf(no.detail, sizeof(no.detail), "%s of %llu bytes not written: %s", what,
+                 (unsigned long long)n, strerror(errno));
+    X->report->notice(X->report->ctx, s, &no);
+}
+
+/* Store one object within the byte budget; returns 0 when it is on disk. */
+static int put(struct extract *X, const struct smtp_session_info *s, const struct timeval *ts, int dirfd,
+               const char *name, const char *what, const uint8_t *p, size_t n)
+{
+    if (X->st.bytes_written + n > X->max_bytes) {
+        X->st.limit_hits++;
+        notice(X, s, SMTP_NOTICE_EXTRACT_LIMIT, ts, what, n);
+        return -1;
+    }
+    if (store(X, dirfd, name, p, n) != 0) {
+        X->st.errors++;
+        notice(X, s, SMTP_NOTICE_EXTRACT_ERROR, ts, what, n);
+        return -1;
+    }
+    X->st.bytes_written += n;
+    return 0;
+}
+
+static void endpoint(struct strbuf *sb, const char *k, const struct smtp_endpoint *e)
+{
+    sb_putc(sb, ',');
+    sb_json_cstr(sb, k);
+    SB_LIT(sb, ":{\"ip\":");
+    sb_json_cstr(sb, e->ip);
+    SB_LIT(sb, ",\"port\":");
+    sb_u64(sb, e->port);
+    sb_putc(sb, '}');
+}
+
+static void path_or_null(struct strbuf *sb, const char *k, const char *path)
+{
+    sb_putc(sb, ',');
+    sb_json_cstr(sb, k);
+    sb_putc(sb, ':');
+    if (path)
+        sb_json_cstr(sb, path);
+    else
+        SB_LIT(sb, "null");
+}
+
+static void envelope(struct strbuf *sb, const struct smtp_transaction *t)
+{
+    SB_LIT(sb, ",\"mail_from\":");
+    if (t->have_mail_from)
+        sb_json_cstr(sb, t->mail_from);
+    else
+        SB_LIT(sb, "null");
+    SB_LIT(sb, ",\"rcpt_to\":[");
+    for (unsigned i = 0; i < t->nrcpt; i++) {
+        if (i)
+            sb_putc(sb, ',');
+        SB_LIT(sb, "{\"addr\":");
+        sb_json_cstr(sb, t->rcpt[i].addr);
+        SB_LIT(sb, ",\"code\":");
+        if (t->rcpt[i].code)
+            sb_u64(sb, (uint64_t)t->rcpt[i].code);
+        else
+            SB_LIT(sb, "null");
+        sb_putc(sb, '}');
+    }
+    SB_LIT(sb, "],\"data_reply\":");
+    if (t->have_data_reply) {
+        SB_LIT(sb, "{\"code\":");
+        sb_u64(sb, (uint64_t)t->data_reply.code);
+        SB_LIT(sb, ",\"enhanced\":");
+        sb_json_cstr(sb, t->data_reply.enhanced[0] ? t->data_reply.enhanced : NULL);
+        SB_LIT(sb, ",\"text\":");
+        sb_json_cstr(sb, t->data_reply.text);
+        sb_putc(sb, '}');
+    } else {
+        SB_LIT(sb, "null");
+    }
+    SB_LIT(sb, ",\"status\":");
+    sb_json_cstr(sb, smtp_txn_status_name(t->status));
+}
+
+static void index_record(struct extract *X, const struct smtp_session_info *s, const struct smtp_transaction *t,
+                         const char *eml, const char *smuggled, const char *const *stored)
+{
+    const struct content_message *cm = t->content;
+    struct strbuf *sb = &X->rec;
+    sb_reset(sb);
+    SB_LIT(sb, "{\"session\":");
+    sb_u64(sb, s->id);
+    SB_LIT(sb, ",\"transaction\":");
+    sb_u64(sb, t->depth);
+    endpoint(sb, "client", &s->client);
+    endpoint(sb, "server", &s->server);
+    SB_LIT(sb, ",\"session_start\":\"");
+    sb_time_rfc3339(sb, &s->start);
+    SB_LIT(sb, "\",\"ts\":\"");
+    sb_time_rfc3339(sb, &t->ts);
+    sb_putc(sb, '"');
+    envelope(sb, t);
+    sb_putc(sb, ',');
+    content_json_message(sb, cm);
+    path_or_null(sb, "eml", eml);
+    path_or_null(sb, "smuggled_eml", smuggled);
+    SB_LIT(sb, ",\"parts\":");
+    content_json_parts(sb, cm, stored);
+    SB_LIT(sb, "}\n");
+    if (write_all(X->index, (const uint8_t *)sb->p, sb->len) != 0)
+        X->st.errors++;
+}
+
+static void on_transaction(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t)
+{
+    struct extract *X = ctx;
+    const struct content_message *cm = t->content;
+    if (cm == NULL)
+        return; /* no content was sent */
+    char name[64], smug[80], eml[96], smug_path[112];
+    snprintf(name, sizeof(name), "%llu-%u.eml", (unsigned long long)s->id, t->depth);
+    snprintf(eml, sizeof(eml), "messages/%s", name);
+    bool have_eml = put(X, s, &t->ts, X->messages, name, "message", cm->eml, cm->eml_len) == 0;
+    X->st.messages += have_eml;
+    X->st.partial += have_eml && cm->partial;
+    /* What a server that takes the first smuggling-style end would have read as a next message. */
+    bool have_smug = false;
+    if (cm->nsplits && cm->split[0].resume <= cm->eml_len && cm->nholes == 0) {
+        snprintf(smug, sizeof(smug), "%llu-%u.smuggled.eml", (unsigned long long)s->id, t->depth);
+        snprintf(smug_path, sizeof(smug_path), "messages/%s", smug);
+        have_smug = put(X, s, &t->ts, X->messages, smug, "smuggled message", cm->eml + cm->split[0].resume,
+                        cm->eml_len - cm->split[0].resume) == 0;
+    }
+    const char *stored[CONTENT_MAX_PARTS] = {0};
+    char paths[CONTENT_MAX_PARTS][72];
+    for (unsigned i = 0; i < cm->nparts && i < CONTENT_MAX_PARTS; i++) {
+        const struct content_part *p = &cm->part[i];
+        if (!p->leaf)
+            continue;
+        snprintf(paths[i], sizeof(paths[i]), "files/%s", p->sha256);
+        struct stat st;
+        if (fstatat(X->files, p->sha256, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+            X->st.files_deduplicated++; /* content-addressed: seen before */
+            stored[i] = paths[i];
+        } else if (put(X, s, &t->ts, X->files, p->sha256, "MIME part", p->data, p->size) == 0) {
+            X->st.files++;
+            stored[i] = paths[i];
+        }
+    }
+    index_record(X, s, t, have_eml ? eml : NULL, have_smug ? smug_path : NULL, stored);
+}
+
+/* Open (creating 0700 if missing) a directory without following a symlink. */
+static int open_dir(int at, const char *path, char *err, size_t errlen)
+{
+    if (mkdirat(at, path, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: cannot create directory: %s", path, strerror(errno));
+        return -1;
+    }
+    int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        snprintf(err, errlen, "%s: %s", path,
+                 errno == ELOOP || errno == ENOTDIR ? "not a directory (a symlink is not followed)" : strerror(errno));
+    return fd;
+}
+
+struct smtp_sink *extract_new(const struct extract_opts *o, char *err, size_t errlen)
+{
+    struct extract *X = calloc(1, sizeof(*X));
+    if (X == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    X->dir = X->messages = X->files = X->index = -1;
+    X->max_bytes = o->max_bytes;
+    X->dir = open_dir(AT_FDCWD, o->dir, err, errlen);
+    if (X->dir >= 0 && (X->messages = open_dir(X->dir, "messages", err, errlen)) >= 0 &&
+        (X->files = open_dir(X->dir, "files", err, errlen)) >= 0) {
+        X->index = openat(X->dir, "index.jsonl", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (X->index < 0)
+            snprintf(err, errlen, "%s/index.jsonl: %s", o->dir,
+                     errno == EEXIST ? "exists: the directory holds an earlier extraction; give a new one"
+                                     : strerror(errno));
+    }
+    if (X->index < 0) {
+        extract_free(&X->sink);
+        return NULL;
+    }
+    sb_init(&X->rec, 1u << 20);
+    X->sink = (struct smtp_sink){.ctx = X, .transaction = on_transaction};
+    return &X->sink;
+}
+
+void extract_set_report(struct smtp_sink *s, const struct smtp_sink *report)
+{
+    struct extract *X = s->ctx;
+    X->report = report;
+}
+
+void extract_get_stats(const struct smtp_sink *s, struct extract_stats *st)
+{
+    const struct extract *X = s->ctx;
+    *st = X->st;
+}
+
+void extract_free(struct smtp_sink *s)
+{
+    if (s == NULL)
+        return;
+    struct extract *X = (struct extract *)s; /* sink is the first member: ctx may not be set yet */
+    int fds[] = {X->dir, X->messages, X->files, X->index};
+    for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    sb_free(&X->rec);
+    free(X);
+}

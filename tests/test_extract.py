@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+"""--extract and --files on real traffic (pcaps/extract-attachments.pcap, tools/make-extract-pcaps):
+every .eml must be what Postfix stored (its pipe transport's copy, tests/extract/stored/, less the
+Received header Postfix put on top), every attachment must hash to its source file
+(tests/extract/sources.sha256), files are stored once by SHA-256, names never come from the wire,
+modes are 0700/0600, and the JSON Lines parts under --files match the index.
+
+  test_extract.py SMTPSNIFF SRCDIR
+"""
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+
+failures = 0
+
+
+def check(cond, what):
+    global failures
+    if not cond:
+        failures += 1
+        print(f"FAIL: {what}")
+
+
+def sha256(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def run(binary, *args):
+    return subprocess.run([binary, *args], capture_output=True, env=dict(os.environ, TZ="UTC", LC_ALL="C"))
+
+
+def main(binary, src):
+    pcap = os.path.join(src, "pcaps/extract-attachments.pcap")
+    sources = {}
+    for line in open(os.path.join(src, "tests/extract/sources.sha256")):
+        if not line.startswith("#"):
+            digest, name = line.split(None, 1)
+            sources[name.strip()] = digest
+    stored_dir = os.path.join(src, "tests/extract/stored")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out")
+        os.umask(0o022)
+        r = run(binary, "-q", "--json", "--extract", out, "-r", pcap)
+        check(r.returncode == 0, f"exit {r.returncode}: {r.stderr.decode()}")
+        records = [json.loads(l) for l in r.stdout.splitlines()]
+        index = [json.loads(l) for l in open(os.path.join(out, "index.jsonl"))]
+        check(len(index) == 4, f"4 messages in the index, not {len(index)}")
+
+        # Modes: the directory and its folders 0700, every file 0600 (umask 022 notwithstanding).
+        for d in (out, os.path.join(out, "messages"), os.path.join(out, "files")):
+            check(stat.S_IMODE(os.stat(d).st_mode) == 0o700, f"{d} is 0700")
+        for d in ("messages", "files"):
+            for name in os.listdir(os.path.join(out, d)):
+                p = os.path.join(out, d, name)
+                check(stat.S_IMODE(os.stat(p).st_mode) == 0o600, f"{p} is 0600")
+                check(not name.startswith(".tmp"), f"no temporary file left: {name}")
+
+        seen_hashes = set()
+        for rec in index:
+            eml = open(os.path.join(out, rec["eml"]), "rb").read()
+            check(sha256(eml) == rec["sha256"], f"{rec['eml']}: sha256 in the index")
+            check(len(eml) == rec["size"] and not rec["partial"], f"{rec['eml']}: whole, size {rec['size']}")
+            queue_id = rec["data_reply"]["text"].split()[-1]
+            stored = open(os.path.join(stored_dir, queue_id), "rb").read()
+            # The pipe transport writes LF line ends; Postfix put its Received header on top.
+            lf = eml.replace(b"\r\n", b"\n")
+            check(stored.endswith(lf), f"{rec['eml']}: equals Postfix's stored copy {queue_id}")
+            head = stored[: len(stored) - len(lf)]
+            check(head.startswith(b"Received: ") and head.count(b"\n") <= 4,
+                  f"{rec['eml']}: only Postfix's Received header precedes it ({head[:60]!r})")
+            for p in rec["parts"]:
+                if p.get("stored"):
+                    data = open(os.path.join(out, p["stored"]), "rb").read()
+                    check(sha256(data) == p["sha256"] == os.path.basename(p["stored"]),
+                          f"{p['stored']}: named by its SHA-256")
+                    check(hashlib.md5(data).hexdigest() == p["md5"] and hashlib.sha1(data).hexdigest() == p["sha1"],
+                          f"{p['stored']}: md5 and sha1")
+                    check(len(data) == p["size"], f"{p['stored']}: size")
+                    seen_hashes.add(p["sha256"])
+
+        by_name = {}
+        for rec in index:
+            for p in rec["parts"]:
+                if p.get("filename"):
+                    by_name.setdefault(p["filename"], []).append(p)
+        for name in ("blob.bin", "invoice.pdf", "pixel.png", "empty.dat"):
+            check(sources[name] in seen_hashes, f"{name}'s source hash among the extracted files")
+            check(all(p["sha256"] == sources[name] for p in by_name.get(name, [None])), f"{name} hashes to its source")
+        # The text part, quoted-printable on the wire, decodes to the source text (CRLF line ends, RFC 2046 4.1.1).
+        texts = [open(os.path.join(out, p["stored"]), "rb").read() for rec in index[:1] for p in rec["parts"]
+                 if p.get("type") == "text/plain"]
+        check(texts and sha256(texts[0].replace(b"\r\n", b"\n")) == sources["notes.txt"],
+              "the quoted-printable text decodes to notes.txt")
+        check(by_name.get("Präsentation – final.bin", [{}])[0].get("sha256") == sources["blob.bin"],
+              "the RFC 2231 UTF-8 filename is decoded")
+        check(len(os.listdir(os.path.join(out, "files"))) == len(seen_hashes),
+              "a file seen several times is stored once")
+        empty = by_name.get("empty.dat", [{}])[0]
+        check(empty.get("size") == 0 and os.path.exists(os.path.join(out, "files", sources["empty.dat"])),
+              "the zero-byte attachment is stored")
+        pdf = by_name.get("invoice.pdf", [{}])[0]
+        check(pdf.get("type") == "application/pdf" and pdf.get("type_mismatch") is True,
+              "an executable declared as PDF is a mismatch")
+        check(any(r["type"] == "notice" and r["notice"] == "content-type-mismatch" for r in records),
+              "content-type-mismatch notice")
+        check(any(p["path"] == "1.2.1.2" and p.get("filename") == "pixel.png" for p in index[2]["parts"]),
+              "the attachment inside the message/rfc822 part is found")
+        check(index[3]["chunked"] and index[3]["ended"], "the BDAT message is chunked and ended")
+        # --files alone: the same parts in the transaction records, with no stored paths.
+        r2 = run(binary, "--json", "--files", "-r", pcap)
+        txns = [json.loads(l) for l in r2.stdout.splitlines() if b'"type":"transaction"' in l]
+        check(len(txns) == 4, "4 transaction records under --files")
+        for t, rec in zip(txns, index):
+            want = [{k: v for k, v in p.items() if k != "stored"} for p in rec["parts"]]
+            check(t.get("parts") == want, f"transaction {t['session']}: parts as in the index")
+            check(t.get("content", {}).get("sha256") == rec["sha256"], "content.sha256 as in the index")
+        # A message with a hole: written, marked partial, its bytes up to the hole as received, never filled.
+        hole = os.path.join(tmp, "hole")
+        r8 = run(binary, "-q", "--extract", hole, "-r", os.path.join(src, "pcaps/extract-hole.pcap"))
+        hidx = [json.loads(l) for l in open(os.path.join(hole, "index.jsonl"))] if r8.returncode == 0 else []
+        h1 = [r for r in hidx if r["data_reply"] and r["data_reply"]["text"] == index[0]["data_reply"]["text"]]
+        check(len(h1) == 1 and h1[0]["partial"], "the message with a hole is written and partial")
+        if h1:
+            cut = open(os.path.join(hole, h1[0]["eml"]), "rb").read()
+            whole = open(os.path.join(out, index[0]["eml"]), "rb").read()
+            upto = h1[0]["holes"][0]["offset"] if h1[0]["holes"] else len(cut)
+            check(len(cut) < len(whole) and cut[:upto] == whole[:upto], "bytes before the hole as received")
+            check(h1[0]["size"] >= len(cut) and h1[0]["sha256"] == sha256(cut), "the hole is not filled")
+        # Smuggling, from both sides: the message a lenient server would have read after the bare-LF dot.
+        smug = os.path.join(tmp, "smug")
+        r9 = run(binary, "-q", "--extract", smug, "-r", os.path.join(src, "pcaps/adv-smuggling.pcap"))
+        sidx = [json.loads(l) for l in open(os.path.join(smug, "index.jsonl"))] if r9.returncode == 0 else []
+        with_split = [r for r in sidx if r["smuggling_ends"]]
+        check(with_split and all(r["smuggled_eml"] for r in with_split), "every smuggling end gets a .smuggled.eml")
+        for r in with_split:
+            eml = open(os.path.join(smug, r["eml"]), "rb").read()
+            rest = open(os.path.join(smug, r["smuggled_eml"]), "rb").read()
+            check(rest == eml[r["smuggling_ends"][0]["resume"]:] and b"MAIL FROM" in rest.upper(),
+                  f"{r['smuggled_eml']}: what follows the lenient end")
+        # The summary counts messages, parts by sniffed type, mismatches, and the files seen most often.
+        summ = os.path.join(tmp, "summary.json")
+        r7 = run(binary, "-q", "--files", "--summary", summ, "-r", pcap)
+        c = json.load(open(summ)).get("content", {}) if r7.returncode == 0 else {}
+        check(c.get("messages") == 4 and c.get("type_mismatches") == 1, f"summary content counts: {c}")
+        top = c.get("top_files", [{}])[0]
+        check(top.get("sha256") == sources["blob.bin"] and top.get("seen") == 4 and top.get("name") == "blob.bin",
+              f"blob.bin is the file seen most often: {top}")
+        # Without --files nothing of it appears (and nothing is paid for).
+        r3 = run(binary, "--json", "-r", pcap)
+        check(b'"parts"' not in r3.stdout, "no parts without --files")
+        # An earlier extraction is never overwritten.
+        r4 = run(binary, "-q", "--extract", out, "-r", pcap)
+        check(r4.returncode != 0 and b"earlier extraction" in r4.stderr, "a used directory is refused")
+        # A symlink in place of the directory is not followed.
+        link = os.path.join(tmp, "link")
+        os.symlink(os.path.join(tmp, "elsewhere"), link)
+        os.mkdir(os.path.join(tmp, "elsewhere"))
+        r5 = run(binary, "-q", "--extract", link, "-r", pcap)
+        check(r5.returncode != 0 and os.listdir(os.path.join(tmp, "elsewhere")) == [], "a symlinked DIR is refused")
+        # --extract-max-bytes: past it, a notice per object not written, and the index says so.
+        small = os.path.join(tmp, "small")
+        r6 = run(binary, "--json", "--extract", small, "--extract-max-bytes", "60K", "-r", pcap)
+        notices = [json.loads(l) for l in r6.stdout.splitlines() if b'"extract-limit"' in l]
+        check(r6.returncode == 0 and notices, "extract-limit notices when the bound is reached")
+        total = sum(os.path.getsize(os.path.join(small, d, f)) for d in ("messages", "files")
+                    for f in os.listdir(os.path.join(small, d)))
+        check(total <= 60 * 1024, f"no more than 60K written ({total})")
+        idx = [json.loads(l) for l in open(os.path.join(small, "index.jsonl"))]
+        check(len(idx) == 4 and any(r["eml"] is None for r in idx), "messages not written are indexed with eml null")
+    print(f"test_extract: {failures} failed" if failures else "test_extract: all passed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
