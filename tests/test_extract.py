@@ -10,7 +10,9 @@ modes are 0700/0600, and the JSON Lines parts under --files match the index.
 import hashlib
 import json
 import os
+import signal
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -31,6 +33,46 @@ def sha256(b):
 
 def run(binary, *args):
     return subprocess.run([binary, *args], capture_output=True, env=dict(os.environ, TZ="UTC", LC_ALL="C"))
+
+
+def pcap_records(path):
+    """(file header, [(client port, record bytes), ...]) of a little-endian EN10MB IPv4 capture."""
+    data = open(path, "rb").read()
+    off, recs = 24, []
+    while off + 16 <= len(data):
+        caplen = struct.unpack("<I", data[off + 8:off + 12])[0]
+        rec = data[off:off + 16 + caplen]
+        ip = rec[16 + 14:]
+        sport, dport = struct.unpack(">HH", ip[(ip[0] & 15) * 4:][:4])
+        recs.append((sport if dport == 25 else dport, rec))
+        off += 16 + caplen
+    return data[:24], recs
+
+
+def interrupted(binary, pcap, tmp):
+    """SIGINT while a message is in progress: the capture arrives on stdin, the first session cut
+    inside its DATA content, then a whole later session; once that session's record is out,
+    everything before it has been read, and smtpsniff gets SIGINT with the first message open."""
+    head, recs = pcap_records(pcap)
+    first, last = recs[0][0], recs[-1][0]
+    own = [r for port, r in recs if port == first]
+    # Up to the first content segment after the server's 354: the message is open.
+    at = next(i for i, r in enumerate(own) if b"354 " in r)
+    cut = own[: at + 2]
+    later = [r for port, r in recs if port == last]
+    out = os.path.join(tmp, "sigint")
+    p = subprocess.Popen([binary, "--json", "--extract", out, "-r", "-"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdin.write(head + b"".join(cut) + b"".join(later))
+    p.stdin.flush()
+    for line in p.stdout:  # records go out one by one when the capture is on stdin
+        if b'"type":"session"' in line:
+            break
+    p.send_signal(signal.SIGINT)
+    p.stdin.close()
+    p.stdout.read()
+    p.wait(timeout=60)
+    return p.returncode, out
 
 
 def main(binary, src):
@@ -141,6 +183,14 @@ def main(binary, src):
             rest = open(os.path.join(smug, r["smuggled_eml"]), "rb").read()
             check(rest == eml[r["smuggling_ends"][0]["resume"]:] and b"MAIL FROM" in rest.upper(),
                   f"{r['smuggled_eml']}: what follows the lenient end")
+        # SIGINT with a message in progress: it is written as partial and indexed, nothing half-written.
+        rc, sig = interrupted(binary, pcap, tmp)
+        sidx = [json.loads(l) for l in open(os.path.join(sig, "index.jsonl"))] if os.path.exists(sig) else []
+        part = [r for r in sidx if r["session"] == 1]
+        check(rc == 0 and len(part) == 1 and part[0]["partial"] and not part[0]["ended"] and part[0]["eml"],
+              f"SIGINT: the message in progress is indexed as partial ({rc}, {part})")
+        check(not [n for d in ("messages", "files") for n in os.listdir(os.path.join(sig, d)) if n.startswith(".tmp")],
+              "SIGINT: no temporary file left")
         # The summary counts messages, parts by sniffed type, mismatches, and the files seen most often.
         summ = os.path.join(tmp, "summary.json")
         r7 = run(binary, "-q", "--files", "--summary", summ, "-r", pcap)
