@@ -2,7 +2,8 @@
 """Turn the clean fixture captures in pcaps/ into fuzz seeds for tests/fuzz/fuzz_core.c.
 
 Each TCP stream on an SMTP port becomes one seed: a flags byte, then one record per segment
-with payload ([direction][u16 length][bytes]) in capture order. Retransmissions are skipped by
+with payload ([direction][u16 length][bytes]) in capture order; a stream with DATA or BDAT also
+becomes a "-files" seed (flags bit 2: through the content stage). Retransmissions are skipped by
 sequence number; the fixtures have no loss, so this is enough for seeds (not a reassembler).
 Usage: tools/make-fuzz-seeds.py OUTDIR PCAP...
 """
@@ -79,6 +80,10 @@ def main():
             with open(os.path.join(out, name), "wb") as f:
                 f.write(blob[:1 << 20])
             n += 1
+            if b"\r\nDATA" in blob or b"BDAT " in blob:  # the same stream through the content stage
+                with open(os.path.join(out, name + "-files"), "wb") as f:
+                    f.write((bytes([st["tls"] | 4]) + blob[1:])[:1 << 20])
+                n += 1
     print("make-fuzz-seeds: %d seeds in %s" % (n, out))
 
 
