@@ -20,10 +20,12 @@
 
 #define CONTENT_BUCKETS 1024
 
-/* One message in progress, keyed by the core's transaction (stable until it is reported). */
+/* One message in progress, keyed by its session and the core's transaction (stable until it is
+ * reported; the session number keeps a pointer reused by another session from matching). */
 struct msg {
     struct msg *next;
     const struct smtp_transaction *key;
+    uint64_t session;
     uint8_t *buf; /* what was kept, holes left out */
     size_t len, cap;
     uint64_t size;     /* message bytes, holes included */
@@ -59,10 +61,10 @@ static size_t bucket_of(const struct smtp_transaction *t)
     return ((uintptr_t)t >> 4) % CONTENT_BUCKETS;
 }
 
-static struct msg **find_slot(struct content *C, const struct smtp_transaction *t)
+static struct msg **find_slot(struct content *C, uint64_t session, const struct smtp_transaction *t)
 {
     struct msg **pp = &C->bucket[bucket_of(t)];
-    while (*pp && (*pp)->key != t)
+    while (*pp && ((*pp)->key != t || (*pp)->session != session))
         pp = &(*pp)->next;
     return pp;
 }
@@ -157,15 +159,16 @@ static void keep(struct content *C, const struct smtp_session_info *s, struct ms
     m->tail_kept = true;
 }
 
-static struct msg *msg_get(struct content *C, const struct smtp_transaction *t)
+static struct msg *msg_get(struct content *C, uint64_t session, const struct smtp_transaction *t)
 {
-    struct msg **pp = find_slot(C, t);
+    struct msg **pp = find_slot(C, session, t);
     if (*pp)
         return *pp;
     struct msg *m = calloc(1, sizeof(*m));
     if (m == NULL)
         return NULL;
     m->key = t;
+    m->session = session;
     m->line_start = true;
     *pp = m;
     return m;
@@ -175,7 +178,7 @@ static void on_content(void *ctx, const struct smtp_session_info *s, const struc
                        const uint8_t *p, size_t n)
 {
     struct content *C = ctx;
-    struct msg *m = msg_get(C, t);
+    struct msg *m = msg_get(C, s->id, t);
     if (m == NULL) {
         C->st.bytes_not_kept += n;
         return;
@@ -202,8 +205,7 @@ static void on_content_gap(void *ctx, const struct smtp_session_info *s, const s
                            uint64_t n)
 {
     struct content *C = ctx;
-    (void)s;
-    struct msg *m = msg_get(C, t);
+    struct msg *m = msg_get(C, s->id, t);
     if (m == NULL)
         return;
     add_hole(m, n, CONTENT_HOLE_GAP);
@@ -432,7 +434,7 @@ static void message_facts(const struct smtp_transaction *t, struct msg *m, struc
 static void on_transaction(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t)
 {
     struct content *C = ctx;
-    struct msg **pp = find_slot(C, t), *m = *pp;
+    struct msg **pp = find_slot(C, s->id, t), *m = *pp;
     if (m == NULL || !C->next->transaction) {
         if (C->next->transaction)
             C->next->transaction(C->next->ctx, s, t);
