@@ -9,6 +9,7 @@
     sensor-pcap-edit.py reply-first IN OUT     move each server data segment ahead of the client data
                                                segment it acknowledges
     sensor-pcap-edit.py ack-first IN OUT       swap the SYN-ACK and the client's handshake ACK
+    sensor-pcap-edit.py drop-close IN OUT      remove the first connection's packets from its first FIN on
     sensor-pcap-edit.py drop-segments IN OUT   remove four client data segments (three holes) of DATA content
     sensor-pcap-edit.py frag IN OUT            cut every TCP segment that carries payload into IP fragments
     sensor-pcap-edit.py overlap IN OUT         hand-built: MAIL FROM sent as IPv4 fragments that overlap
@@ -69,7 +70,7 @@ def check(path):
         if t.flags & 0x02:
             d["isn"] = t.seq
         if d["isn"] is None:
-            d["isn"] = t.seq - 1 if payload_len(p) else t.seq
+            d["isn"] = t.seq - 1           # no SYN captured: offsets from the first sequence number seen
         n = payload_len(p)
         rel = (t.seq - d["isn"] - 1) % (1 << 32)
         if n:
@@ -179,6 +180,26 @@ def ack_first(src, out):
     pkts[sa], pkts[ack] = pkts[ack], pkts[sa]
     print("swapped packet %d (SYN-ACK) and packet %d (client ACK)" % (sa + 1, ack + 1))
     write(out, retime(pkts, times))
+
+
+def drop_close(src, out):
+    pkts = list(rdpcap(src))
+    syn = next(i for i, p in enumerate(pkts) if TCP in p and p[TCP].flags == 0x02)
+    first = (pkts[syn][TCP].seq, key(pkts[syn]))
+    conn, drop, closing = {}, set(), False
+    for i, p in enumerate(pkts):
+        if TCP not in p:
+            continue
+        t = p[TCP]
+        if t.flags == 0x02 and i != syn:
+            break                                  # the next connection starts: stop
+        if t.flags & 0x01:
+            closing = True
+        if closing:
+            drop.add(i)
+    print("removed packets %s (the first connection's close: FIN, ACKs) of %d" % (
+        ",".join(str(i + 1) for i in sorted(drop)), len(pkts)))
+    write(out, [p for i, p in enumerate(pkts) if i not in drop])
 
 
 def drop_segments(src, out):
@@ -306,7 +327,7 @@ def main():
             before(args[0], a)
         return
     fn = {"cut-in-reply": cut_in_reply, "reply-first": reply_first, "ack-first": ack_first,
-          "drop-segments": drop_segments, "frag": frag, "overlap": overlap}.get(cmd)
+          "drop-segments": drop_segments, "drop-close": drop_close, "frag": frag, "overlap": overlap}.get(cmd)
     if fn is None or len(args) != 2:
         sys.exit(__doc__)
     fn(*args)
