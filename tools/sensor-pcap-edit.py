@@ -250,7 +250,7 @@ def frag(src, out):
             ip.flags = 0
             ip.id = ip_id
             ip_id += 1
-            pieces = fragment(ip, fragsize=64)
+            pieces = fragment(ip, fragsize=32)
         else:
             ip6 = p[IPv6]
             tcp = ip6[TCP]
@@ -258,7 +258,7 @@ def frag(src, out):
             ip6.nh = 44
             base = ip6 / IPv6ExtHdrFragment(id=ip_id, nh=6) / tcp
             ip_id += 1
-            pieces = fragment6(base, 40 + 8 + 64)
+            pieces = fragment6(base, 40 + 8 + 32)
         n_dgrams += 1
         if n_dgrams % 3 == 0:
             pieces = list(reversed(pieces))      # every third datagram: fragments last to first
@@ -267,7 +267,7 @@ def frag(src, out):
             e.time = t
             res.append(e)
             n_frags += 1
-    print("%d TCP segments with payload sent as %d fragments (64 payload bytes each; every third "
+    print("%d TCP segments with payload sent as %d fragments (32 bytes of IP payload each, so the TCP header fills the first; every third "
           "datagram's fragments written last to first)" % (n_dgrams, n_frags))
     write(out, res)
 
@@ -306,10 +306,10 @@ def overlap(src, out):
     for f in (f1, f2, f3):
         f.time = real.time
     print("MAIL FROM segment (packet %d) replaced by 3 fragments: [0,%d) header+%r; [%d,%d) %r; then "
-          "[%d,%d) again with %r (TCP checksum valid for the decoy); the original segment follows "
-          "as a retransmission" % (i + 1, split, seg_decoy[hl:split], split, len(seg_real), seg_real[split:],
-                                    split, len(seg_real), seg_decoy[split:]))
-    write(out, pkts[:i] + [f1, f2, f3] + pkts[i:])
+          "[%d,%d) again with %r (TCP checksum valid for the first-come decoy bytes); the original "
+          "segment follows as a retransmission" % (i + 1, split, seg_decoy[hl:split], split, len(seg_real),
+                                                   seg_decoy[split:], split, len(seg_real), seg_real[split:]))
+    write(out, pkts[:i] + [f1, f3, f2] + pkts[i:])
 
 
 def main():
