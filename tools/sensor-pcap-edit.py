@@ -63,9 +63,16 @@ def write(out, pkts):
 def check(path):
     pkts = [p for p in rdpcap(path) if TCP in p]
     streams = collections.OrderedDict()
+    gen = collections.Counter()            # a new SYN on a 4-tuple starts a new connection
     for p in pkts:
-        k = key(p)
         t = p[TCP]
+        if t.flags & 0x02 and not t.flags & 0x10:
+            gen[key(p)] += 1
+        if t.flags & 0x02:
+            rev = (key(p)[2], key(p)[3], key(p)[0], key(p)[1])
+            k = key(p) + (gen[key(p)] if not t.flags & 0x10 else gen[rev],)
+        else:
+            k = key(p) + (max(gen[key(p)], gen[(key(p)[2], key(p)[3], key(p)[0], key(p)[1])]),)
         d = streams.setdefault(k, {"isn": None, "fin": None, "ranges": [], "bytes_seen": 0})
         if t.flags & 0x02:
             d["isn"] = t.seq
