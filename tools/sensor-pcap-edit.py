@@ -60,8 +60,37 @@ def write(out, pkts):
 
 
 # ------------------------------------------------------------------------------------------------------
+def reassemble(pkts):
+    """IPv4/IPv6 fragments -> whole datagrams (first-come bytes stand), each where its last piece was."""
+    groups, out = {}, []
+    for p in pkts:
+        if IP in p and (p[IP].flags.MF or p[IP].frag):
+            ip = p[IP]
+            k, off, more, data = (4, ip.src, ip.dst, ip.id, ip.proto), ip.frag * 8, bool(ip.flags.MF), bytes(ip.payload)
+        elif IPv6ExtHdrFragment in p:
+            fh = p[IPv6ExtHdrFragment]
+            k, off, more, data = (6, p[IPv6].src, p[IPv6].dst, fh.id, fh.nh), fh.offset * 8, bool(fh.m), bytes(fh.payload)
+        else:
+            out.append(p)
+            continue
+        g = groups.setdefault(k, {"buf": {}, "total": None})
+        for i, b in enumerate(data):
+            g["buf"].setdefault(off + i, b)
+        if not more:
+            g["total"] = off + len(data)
+        if g["total"] is not None and all(i in g["buf"] for i in range(g["total"])):
+            body = bytes(g["buf"][i] for i in range(g["total"]))
+            whole = IP(src=k[1], dst=k[2], proto=k[4]) / Raw(body) if k[0] == 4 else \
+                IPv6(src=k[1], dst=k[2], nh=k[4]) / Raw(body)
+            whole = (IP if k[0] == 4 else IPv6)(bytes(whole))
+            whole.time = p.time
+            out.append(whole)
+            del groups[k]
+    return out
+
+
 def check(path):
-    pkts = [p for p in rdpcap(path) if TCP in p]
+    pkts = [p for p in reassemble(rdpcap(path)) if TCP in p]
     streams = collections.OrderedDict()
     gen = collections.Counter()            # a new SYN on a 4-tuple starts a new connection
     for p in pkts:
