@@ -16,11 +16,14 @@ HELO = "client.example.net"
 
 
 class Client:
-    def __init__(self, host, port, read_banner=True):
+    def __init__(self, host, port, read_banner=True, lport=None):
         if not ipaddress.ip_address(host).is_loopback:
             sys.exit("refusing non-loopback address %s" % host)
         fam = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.s = socket.socket(fam, socket.SOCK_STREAM)
+        if lport is not None:  # a fixed client port (tools/sensor-client.py reuses one)
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", lport))
         self.s.settimeout(20)
         self.s.connect((host, port))
         self.buf = b""
