@@ -297,8 +297,11 @@ Test(cli, stdin_same_as_file, .init = setup, .fini = teardown, .timeout = 30)
     struct run file = run_sniff(NULL, "--json -r pcaps/postfix-basic.pcap");
     cr_assert_eq(file.status, 0);
     cr_assert_gt(file.out_len, 0);
+    cr_expect_str_empty(file.err, "reading a file wrote on stderr (\"listening on\" is live only):\n%s",
+                        file.err);
     struct run pipe = run_sniff("cat pcaps/postfix-basic.pcap |", "--json -r -");
     cr_expect_eq(pipe.status, 0, "exit %d: %s", pipe.status, pipe.err);
+    cr_expect_str_empty(pipe.err, "reading standard input wrote on stderr:\n%s", pipe.err);
     cr_expect(pipe.out_len == file.out_len && memcmp(pipe.out, file.out, file.out_len) == 0,
               "-r - from a pipe differs from -r FILE (%zu vs %zu bytes)", pipe.out_len, file.out_len);
     struct run ng = run_sniff(NULL, "--json -r - < pcaps/postfix-basic.pcapng");
