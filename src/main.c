@@ -506,6 +506,12 @@ static int run(const struct options *o)
     }
     G.started = time(NULL);
     install_signals();
+    /* Once the handle is active, filtered and SIGINT/SIGTERM are ours: from here every packet
+     * is seen and a signal ends the capture cleanly. Tests wait for this line; tcpdump prints
+     * the same one, -q or not. */
+    char line[256];
+    if (capture_listening(G.cap, line, sizeof(line)))
+        fprintf(stderr, "smtpsniff: %s\n", line);
     int rc = capture_run(G.cap, reasm_packet, on_tick, NULL, err, sizeof(err));
     if (G.progress_shown)
         fputs("\r\033[K", stderr);

@@ -35,7 +35,7 @@ ParameterizedTestParameters(golden, capture)
 ParameterizedTest(struct golden *g, golden, capture, .timeout = 60)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "cd '%s' && TZ=UTC '%s' %s 2>/dev/null", SRCDIR, SMTPSNIFF_BIN, g->args);
+    snprintf(cmd, sizeof(cmd), "cd '%s' && TZ=UTC LC_ALL=C '%s' %s 2>/dev/null", SRCDIR, SMTPSNIFF_BIN, g->args);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t got_len, want_len;

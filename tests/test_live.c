@@ -6,11 +6,14 @@
  * Only the real captures are replayed: their TCP checksums are unfinished (loopback offload),
  * so the kernel drops the injected copies and never answers them; the hand-built adv-* files
  * have good checksums and would draw RSTs. Loopback is shared with everything else on the
- * machine, so every run filters on the replayed sessions' client ports, and the tests take a
- * lock (flock) around capture + replay so two copies of this suite never see each other. */
+ * machine, so every run filters on the replayed sessions' address and client ports, and the
+ * tests take a lock (flock) around capture + replay so two copies of this suite never see each
+ * other. Readiness is what smtpsniff says on stderr ("listening on lo, ..."), never inferred
+ * from /proc; every wait polls for its event and has a deadline that only bounds a failure. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 
+#include "smtpsniff/limits.h"
 #include "testutil.h"
 #include <dirent.h>
 #include <errno.h>
@@ -31,9 +34,12 @@
 
 #define PCAPS SRCDIR "/pcaps/"
 #define LOCK_PATH "/tmp/smtpsniff-test-live.lock"
-#define READY_MS 10000  /* smtpsniff must be in its capture loop by then */
-#define OUTPUT_MS 15000 /* replayed records must reach stdout by then */
-#define EXIT_MS 15000   /* smtpsniff must exit by then once it should */
+#define LISTENING "smtpsniff: listening on lo, link-type "
+/* Failure bounds only, generous so a loaded machine (ASan build, a CPU hog, one core) never
+ * reaches them: every wait ends as soon as what it waits for has happened. */
+#define READY_MS 60000  /* smtpsniff must say it is listening by then */
+#define OUTPUT_MS 60000 /* replayed records must reach stdout by then */
+#define EXIT_MS 60000   /* smtpsniff must exit by then once it should */
 
 /* One test's state; the fixture's fini kills the child whatever happened. */
 static struct {
@@ -131,10 +137,23 @@ static void teardown(void)
     }
 }
 
-/* Loopback is one shared medium: one capture + replay at a time across processes. */
+/* Loopback is one shared medium: one capture + replay at a time across processes, whichever
+ * checkout or user runs them. flock needs only a read-only descriptor; the file is opened
+ * without O_CREAT when it exists (fs.protected_regular refuses O_CREAT on another user's file
+ * in /tmp, even to root) and made readable by all when created (whatever the umask). */
 static void take_lock(void)
 {
-    T.lock_fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    for (int tries = 0; T.lock_fd < 0 && tries < 100; tries++) {
+        T.lock_fd = open(LOCK_PATH, O_RDONLY | O_CLOEXEC);
+        if (T.lock_fd < 0 && errno == ENOENT) {
+            T.lock_fd = open(LOCK_PATH, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+            if (T.lock_fd >= 0)
+                fchmod(T.lock_fd, 0644);
+            else if (errno == EEXIST)
+                continue; /* created by another copy meanwhile: open it */
+        }
+        break;
+    }
     cr_assert(T.lock_fd >= 0, "%s: %s", LOCK_PATH, strerror(errno));
     cr_assert(flock(T.lock_fd, LOCK_EX) == 0, "flock: %s", strerror(errno));
 }
@@ -168,81 +187,35 @@ static void start_sniffer(const char *const argv[], int out_fd)
     T.child = pid;
 }
 
-/* True when the child holds a packet socket (listed in /proc/net/packet). */
-static bool child_has_packet_socket(void)
+/* True when the child's stderr holds the whole line smtpsniff prints once it captures:
+ * "smtpsniff: listening on lo, link-type ..., snapshot length N bytes\n". */
+static bool child_listening(void)
 {
-    FILE *f = fopen("/proc/net/packet", "r");
-    if (f == NULL)
-        return false;
-    char line[256], want[64][32];
-    int n = 0;
-    while (fgets(line, sizeof(line), f) && n < 64) {
-        char *last = strrchr(line, ' ');
-        if (last && last[1] >= '0' && last[1] <= '9')
-            snprintf(want[n++], sizeof(want[0]), "socket:[%.*s]", (int)strcspn(last + 1, "\n"), last + 1);
-    }
-    fclose(f);
-    char fddir[64];
-    snprintf(fddir, sizeof(fddir), "/proc/%d/fd", (int)T.child);
-    DIR *d = opendir(fddir);
-    if (d == NULL)
-        return false;
-    bool found = false;
-    struct dirent *e;
-    while (!found && (e = readdir(d)) != NULL) {
-        char p[320], target[64];
-        snprintf(p, sizeof(p), "%s/%s", fddir, e->d_name);
-        ssize_t k = readlink(p, target, sizeof(target) - 1);
-        if (k <= 0)
-            continue;
-        target[k] = '\0';
-        for (int i = 0; i < n && !found; i++)
-            found = strcmp(target, want[i]) == 0;
-    }
-    closedir(d);
-    return found;
+    char *err = tu_read_file(tpath("stderr"), NULL);
+    const char *at = err ? strstr(err, LISTENING) : NULL;
+    const char *nl = at ? strchr(at, '\n') : NULL;
+    bool ready = nl && nl - at > 6 && memcmp(nl - 6, " bytes", 6) == 0;
+    free(err);
+    return ready;
 }
 
-/* The kernel function the child sleeps in; "" when unknown. */
-static void child_wchan(char *buf, size_t n)
-{
-    char p[64];
-    snprintf(p, sizeof(p), "/proc/%d/wchan", (int)T.child);
-    buf[0] = '\0';
-    FILE *f = fopen(p, "r");
-    if (f) {
-        size_t k = fread(buf, 1, n - 1, f);
-        buf[k] = '\0';
-        fclose(f);
-    }
-}
-
-/* Waits until the child has opened its capture handle, set its filter and blocks in poll() in
- * its capture loop: from then on every packet on lo is seen. Fails if it exits first. */
+/* Waits until smtpsniff says it is listening: it prints the line once its handle is active,
+ * the filter set and its signal handlers installed, so from then on every packet on lo is
+ * seen (the kernel queues it until the capture loop reads it) and SIGINT/SIGTERM end it
+ * cleanly. The deadline only bounds a failure. Fails if the child exits first. */
 static void wait_capturing(void)
 {
-    long deadline = now_ms() + READY_MS, socket_seen = 0;
-    while (now_ms() < deadline) {
+    for (long deadline = now_ms() + READY_MS;; sleep_ms(10)) {
         int st;
-        pid_t r = waitpid(T.child, &st, WNOHANG);
-        if (r == T.child) {
+        if (child_listening())
+            return;
+        if (waitpid(T.child, &st, WNOHANG) == T.child) {
             T.child = -1;
-            cr_assert_fail("smtpsniff exited (status 0x%x) before capturing; stderr: %s", st, child_err());
+            cr_assert_fail("smtpsniff exited (status 0x%x) before listening; stderr: %s", st, child_err());
         }
-        if (socket_seen == 0 && child_has_packet_socket())
-            socket_seen = now_ms();
-        char w[128];
-        child_wchan(w, sizeof(w));
-        if (socket_seen && strstr(w, "poll")) {
-            sleep_ms(50);
-            return;
-        }
-        /* a kernel that hides wchan: a second after the socket, the filter is long set */
-        if (socket_seen && now_ms() - socket_seen >= 1000)
-            return;
-        sleep_ms(20);
+        if (now_ms() > deadline)
+            cr_assert_fail("smtpsniff not listening after %d ms; stderr: %s", READY_MS, child_err());
     }
-    cr_assert_fail("smtpsniff not capturing after %d ms; stderr: %s", READY_MS, child_err());
 }
 
 /* Waits for the child to exit; returns its wait status, or fails (the fixture kills it). */
@@ -373,7 +346,7 @@ static void assert_same_records(const char *live, const char *offline)
 static void assert_summary(const char *path, const char *cond)
 {
     static const char script[] = "import json, os, sys\n"
-                                 "d = json.load(open(sys.argv[1]))\n"
+                                 "d = json.load(open(sys.argv[1], 'rb'))\n"
                                  "sys.exit(0 if eval(os.environ['SMTPSNIFF_TEST_COND']) else 3)\n";
     FILE *f = fopen(tpath("check.py"), "w");
     cr_assert_not_null(f);
@@ -411,14 +384,39 @@ static int open_out(const char *name)
 
 /* ---- the tests ----------------------------------------------------------------------------- */
 
-TestSuite(live, .init = setup, .fini = teardown, .timeout = 60);
+/* The timeout guards against a hang; it includes the wait for the lock, which another copy
+ * of this suite may hold for a few tests. */
+TestSuite(live, .init = setup, .fini = teardown, .timeout = 300);
+
+/* The readiness line is tcpdump's, from the active handle: lo is Ethernet to libpcap, the
+ * snapshot length is CAP_SNAPLEN. -q (one line per session) does not suppress it, as tcpdump's
+ * -q does not. Nothing else is on stderr until the end. */
+Test(live, listening_line)
+{
+    require_live();
+    int out = open_out("live.txt");
+    const char *argv[] = {SMTPSNIFF_BIN, "-i", "lo", "--no-promisc", "-q", "--ports", "9",
+                          "tcp port 9 and tcp port 1", NULL};
+    start_sniffer(argv, out);
+    close(out);
+    wait_capturing();
+    char *err = keep(tu_read_file(tpath("stderr"), NULL));
+    char want[160];
+    snprintf(want, sizeof(want), "%sEN10MB (Ethernet), snapshot length %d bytes\n", LISTENING, CAP_SNAPLEN);
+    cr_expect_str_eq(err, want, "stderr once listening");
+    cr_assert(kill(T.child, SIGINT) == 0);
+    assert_exit_0(wait_exit(EXIT_MS, "SIGINT"));
+    err = keep(tu_read_file(tpath("stderr"), NULL));
+    cr_expect(strncmp(err, want, strlen(want)) == 0 && strstr(err, " dropped by kernel"),
+              "stderr at exit: the listening line, then the drop counts:\n%s", err);
+}
 
 /* -c 1: one session replayed, smtpsniff stops by itself when it ends. */
 Test(live, replay_basic_count)
 {
     require_live();
     take_lock();
-    const char *bpf = "tcp port 60642";
+    const char *bpf = "host 127.0.0.1 and tcp port 60642";
     int out = open_out("live.jsonl");
     const char *argv[] = {SMTPSNIFF_BIN,
                           "-i",
@@ -456,7 +454,7 @@ Test(live, replay_rejects_count)
 {
     require_live();
     take_lock();
-    const char *bpf = "tcp port 41890 or tcp port 41906";
+    const char *bpf = "host 127.0.0.1 and (tcp port 41890 or tcp port 41906)";
     int out = open_out("live.jsonl");
     const char *argv[] = {SMTPSNIFF_BIN,
                           "-i",
@@ -497,7 +495,7 @@ static void stop_after_session(int sig, const char *summary_name, const char *co
     int out = open_out("live.jsonl");
     const char *argv[] = {
         SMTPSNIFF_BIN,    "-i", "lo", "--no-promisc", "--json", "--summary", tpath(summary_name),
-        "tcp port 60642", NULL};
+        "host 127.0.0.1 and tcp port 60642", NULL};
     start_sniffer(argv, out);
     close(out);
     wait_capturing();
@@ -507,7 +505,7 @@ static void stop_after_session(int sig, const char *summary_name, const char *co
     assert_exit_0(wait_exit(EXIT_MS, sig == SIGINT ? "SIGINT" : "SIGTERM"));
 
     char *live = keep(tu_read_file(tpath("live.jsonl"), NULL));
-    char *offline = offline_json(PCAPS "postfix-basic.pcap", "tcp port 60642");
+    char *offline = offline_json(PCAPS "postfix-basic.pcap", "host 127.0.0.1 and tcp port 60642");
     assert_same_records(live, offline);
     assert_summary(tpath(summary_name), cond);
     assert_no_temp_left(summary_name);
@@ -537,7 +535,7 @@ Test(live, sigterm_mid_session)
     int out = open_out("live.jsonl");
     const char *argv[] = {
         SMTPSNIFF_BIN,    "-i", "lo", "--no-promisc", "--json", "--summary", tpath("s.json"),
-        "tcp port 60642", NULL};
+        "host 127.0.0.1 and tcp port 60642", NULL};
     start_sniffer(argv, out);
     close(out);
     wait_capturing();
@@ -547,7 +545,7 @@ Test(live, sigterm_mid_session)
     assert_exit_0(wait_exit(EXIT_MS, "SIGTERM"));
 
     char *live = keep(tu_read_file(tpath("live.jsonl"), NULL));
-    char *offline = offline_json(PCAPS "postfix-basic-split-1.pcap", "tcp port 60642");
+    char *offline = offline_json(PCAPS "postfix-basic-split-1.pcap", "host 127.0.0.1 and tcp port 60642");
     assert_same_records(live, offline);
     cr_expect(strstr(live, "\"type\":\"session\"") && strstr(live, "\"end_reason\":\"end of input\""),
               "the open session must end as \"end of input\":\n%s", live);
@@ -610,7 +608,7 @@ Test(live, duration_idle)
     long t0 = now_ms();
     start_sniffer(argv, out);
     close(out);
-    assert_exit_0(wait_exit(10000, "--duration 2 on a quiet interface"));
+    assert_exit_0(wait_exit(EXIT_MS, "--duration 2 on a quiet interface"));
     long took = now_ms() - t0;
     cr_expect(took >= 1500, "--duration 2 stopped after %ld ms", took);
     assert_summary(tpath("summary.json"), "d['capture']['live'] is True and d['sessions']['total'] == 0");
@@ -624,12 +622,13 @@ Test(live, pipe_flushed_before_sigint)
     take_lock();
     int p[2];
     cr_assert(pipe2(p, O_CLOEXEC) == 0);
-    const char *argv[] = {SMTPSNIFF_BIN, "-i", "lo", "--no-promisc", "--json", "tcp port 60642", NULL};
+    const char *argv[] = {
+        SMTPSNIFF_BIN, "-i", "lo", "--no-promisc", "--json", "host 127.0.0.1 and tcp port 60642", NULL};
     start_sniffer(argv, p[1]);
     close(p[1]);
     wait_capturing();
     replay(PCAPS "postfix-basic.pcap");
-    char *offline = offline_json(PCAPS "postfix-basic.pcap", "tcp port 60642");
+    char *offline = offline_json(PCAPS "postfix-basic.pcap", "host 127.0.0.1 and tcp port 60642");
     size_t want = strlen(offline);
 
     size_t cap = 2 * want + 4096, got = 0;

@@ -580,6 +580,22 @@ void capture_progress(struct capture *c, uint64_t *done, uint64_t *total)
     }
 }
 
+/* tcpdump's line, from the active handle: the link type and snaplen it has, not those asked for. */
+bool capture_listening(const struct capture *c, char *buf, size_t n)
+{
+    if (c->o->iface == NULL || c->src[0].h == NULL)
+        return false;
+    const struct capture_src *s = &c->src[0];
+    const char *name = pcap_datalink_val_to_name(s->dlt), *desc = pcap_datalink_val_to_description(s->dlt);
+    int snap = pcap_snapshot(s->h);
+    if (name)
+        snprintf(buf, n, "listening on %s, link-type %s (%s), snapshot length %d bytes", s->name, name,
+                 desc ? desc : name, snap);
+    else
+        snprintf(buf, n, "listening on %s, link-type %d, snapshot length %d bytes", s->name, s->dlt, snap);
+    return true;
+}
+
 const struct capture_counters *capture_counters(const struct capture *c)
 {
     return &c->cnt;

@@ -57,6 +57,9 @@ void capture_stats(struct capture *c, struct capture_stats *cs);
 /* Bytes of input read so far and in all (0 when unknown), for the progress line. */
 void capture_progress(struct capture *c, uint64_t *done, uint64_t *total);
 const struct capture_counters *capture_counters(const struct capture *c);
+/* Live capture: "listening on IFACE, link-type NAME (DESCRIPTION), snapshot length N bytes", as
+ * tcpdump says it once its handle is active; false (buf untouched) when reading files. */
+bool capture_listening(const struct capture *c, char *buf, size_t n);
 void capture_close(struct capture *c);
 
 /* Parse "25,465,587" into o->ports; returns -1 on a bad list. */
