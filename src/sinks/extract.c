@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sinks/sink_fmt.h"
 #include "sinks/sinks.h"
 
 struct extract {
@@ -26,20 +27,6 @@ struct extract {
     struct strbuf rec;
 };
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Write n bytes to dirfd/name through a temporary file renamed into place. */
 static int store(struct extract *X, int dirfd, const char *name, const uint8_t *p, size_t n)
 {
@@ -48,7 +35,7 @@ static int store(struct extract *X, int dirfd, const char *name, const uint8_t *
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
-    int rc = write_all(fd, p, n);
+    int rc = sink_write_all(fd, p, n);
     if (close(fd) != 0)
         rc = -1;
     if (rc == 0 && renameat(dirfd, tmp, dirfd, name) == 0)
@@ -173,7 +160,7 @@ static void index_record(struct extract *X, const struct smtp_session_info *s, c
     SB_LIT(sb, ",\"parts\":");
     content_json_parts(sb, cm, stored);
     SB_LIT(sb, "}\n");
-    if (write_all(X->index, (const uint8_t *)sb->p, sb->len) != 0)
+    if (sink_write_all(X->index, (const uint8_t *)sb->p, sb->len) != 0)
         X->st.errors++;
 }
 

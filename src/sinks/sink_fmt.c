@@ -1,8 +1,10 @@
 /* sink_fmt.c - small text-formatting helpers shared by the live feed and the summary. */
 #include "sinks/sink_fmt.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "smtpsniff/reply.h"
 
@@ -129,4 +131,19 @@ void sink_annot_free(struct sink_annot_cache *c)
         free(c->row[code]);
         c->row[code] = NULL;
     }
+}
+
+int sink_write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
 }

@@ -21,6 +21,8 @@ void sink_put_duration(struct strbuf *sb, const struct timeval *start, const str
 void sink_put_name(struct strbuf *sb, const char *s, size_t max);
 /* "addr:port", IPv6 addresses in brackets. */
 void sink_put_endpoint(struct strbuf *sb, const struct smtp_endpoint *e);
+/* write(2) all n bytes, again after EINTR and short writes; 0, or -1 with errno set. */
+int sink_write_all(int fd, const void *p, size_t n);
 /* What `code` means as an answer to `verb`: the context meaning when the knowledge base has one,
  * else the code's name. Never NULL. */
 const char *sink_reply_meaning(enum smtp_verb verb, int code);

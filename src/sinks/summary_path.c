@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sinks/sink_fmt.h"
 #include "sinks/summary_state.h"
 
 #define SM_MAX_LINKS 40 /* symlinks followed in one path, as the kernel's MAXSYMLINKS */
@@ -175,20 +176,6 @@ static int sm_resolve(const char *path, struct sm_place *pl, struct sm_refused *
 
 /* ---- writing ---- */
 
-static int sm_write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* NAME.XXXXXX beside name, created 0600 whatever the umask: a summary holds addresses and user
  * names. O_EXCL and O_NOFOLLOW: nothing planted under that name is opened. */
 static int sm_create_temp(int dir, const char *name, char tmp[NAME_MAX + 1])
@@ -257,7 +244,7 @@ static int sm_write_atomic(const struct sm_place *pl, const char *p, size_t n)
     int fd = sm_create_temp(pl->dir, pl->name, tmp);
     if (fd < 0)
         return -1;
-    int rc = (!pl->exists || sm_keep_attrs(fd, &pl->st) == 0) && sm_write_all(fd, p, n) == 0 && fsync(fd) == 0
+    int rc = (!pl->exists || sm_keep_attrs(fd, &pl->st) == 0) && sink_write_all(fd, p, n) == 0 && fsync(fd) == 0
                  ? 0
                  : -1;
     int e = errno;
@@ -282,7 +269,7 @@ static int sm_write_in_place(const struct sm_place *pl, const char *p, size_t n)
     int fd = openat(pl->dir, pl->name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    int rc = sm_write_all(fd, p, n);
+    int rc = sink_write_all(fd, p, n);
     int e = errno;
     if (close(fd) != 0 && rc == 0) {
         rc = -1;
