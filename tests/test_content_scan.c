@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "smtp/smtp_internal.h"
+#include "smtp/smtp_body.h"
 #include "smtp/smtp_line.h"
 
 /* The rule, one line at a time: a line is plain if it does not start with '.', every CR in it
