@@ -526,7 +526,7 @@ static const struct reply_context reply_contexts[] = {
 #undef CMDV
 #undef NOCMD
 
-_Static_assert(sizeof(reply_contexts) / sizeof(reply_contexts[0]) < REPLY_CONTEXT_IDS,
+_Static_assert(sizeof(reply_contexts) / sizeof(reply_contexts[0]) < REPLY_CONTEXT_IDS && REPLY_CONTEXT_IDS < 255,
                "context ids fit below REPLY_CONTEXT_IDS");
 
 /* Commands that share another's replies: LMTP's LHLO answers like EHLO (RFC 2033), and the
@@ -540,24 +540,41 @@ static enum smtp_verb reply_context_verb(enum smtp_verb verb)
     return verb;
 }
 
-const char *reply_context(enum smtp_answer answers, enum smtp_verb verb, enum reply_variant variant,
-                          int code, unsigned *id)
+static unsigned reply_context_scan(enum smtp_answer answers, enum smtp_verb v, enum reply_variant variant, int code)
 {
-    enum smtp_verb v = reply_context_verb(verb);
     for (size_t i = 0; i < sizeof(reply_contexts) / sizeof(reply_contexts[0]); i++) {
         const struct reply_context *c = &reply_contexts[i];
         if ((c->answers == REPLY_ANY_ANSWER || c->answers == answers) &&
             (c->verb == REPLY_ANY_VERB || c->verb == v || answers != SMTP_ANSWER_COMMAND) &&
             (c->variant == REPLY_ANY_VARIANT || c->variant == (unsigned)variant) && code >= c->lo &&
-            code <= c->hi) {
-            if (id)
-                *id = (unsigned)i + 1;
-            return c->meaning;
-        }
+            code <= c->hi)
+            return (unsigned)i + 1;
+    }
+    return 0;
+}
+
+/* The core asks for every reply: each (answers, verb, variant, code) is looked up in the table
+ * once, then read from here (0: not looked up yet; else the id + 1). */
+#define REPLY_VARIANTS 3
+static uint8_t context_memo[SMTP_ANSWER_COUNT][SMTP_VERB_COUNT + 1][REPLY_VARIANTS][600];
+
+const char *reply_context(enum smtp_answer answers, enum smtp_verb verb, enum reply_variant variant,
+                          int code, unsigned *id)
+{
+    enum smtp_verb v = reply_context_verb(verb);
+    unsigned row;
+    if ((unsigned)answers < SMTP_ANSWER_COUNT && (unsigned)v <= SMTP_VERB_COUNT && (unsigned)variant < REPLY_VARIANTS &&
+        code >= 0 && code < 600) {
+        uint8_t *m = &context_memo[answers][v][variant][code];
+        if (*m == 0)
+            *m = (uint8_t)(reply_context_scan(answers, v, variant, code) + 1);
+        row = *m - 1u;
+    } else {
+        row = reply_context_scan(answers, v, variant, code);
     }
     if (id)
-        *id = 0;
-    return NULL;
+        *id = row;
+    return row ? reply_contexts[row - 1].meaning : NULL;
 }
 
 const char *reply_context_meaning(enum smtp_verb verb, int code)

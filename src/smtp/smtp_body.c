@@ -101,15 +101,21 @@ static size_t rfc2047_word(const uint8_t *p, size_t n, struct strbuf *out)
 static void value_to_cstr(char *dst, size_t dsz, const uint8_t *p, size_t n)
 {
     size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < dsz; i++) {
-        if (p[i] != 0) {
-            dst[o++] = (char)p[i];
-        } else if (o + 4 < dsz) {
-            memcpy(dst + o, "\\x00", 4);
-            o += 4;
-        } else {
+    while (n && o + 1 < dsz) {
+        const uint8_t *z = memchr(p, 0, n);
+        size_t run = z ? (size_t)(z - p) : n;
+        if (run > dsz - 1 - o)
+            run = dsz - 1 - o;
+        memcpy(dst + o, p, run);
+        o += run;
+        p += run;
+        n -= run;
+        if (n == 0 || *p != 0 || o + 4 >= dsz)
             break;
-        }
+        memcpy(dst + o, "\\x00", 4); /* a NUL, which the C string cannot hold */
+        o += 4;
+        p++;
+        n--;
     }
     dst[o] = '\0';
 }
