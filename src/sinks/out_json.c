@@ -135,6 +135,14 @@ static void annot_render(struct strbuf *sb, int code, const char *context)
     sb_puts(sb, e->listed ? "true" : "false");
 }
 
+/* ,"answers":"NAME": the names are fixed ASCII words, written as they are (no escaping pass). */
+static void answers_put(struct strbuf *sb, enum smtp_answer a)
+{
+    SB_LIT(sb, ",\"answers\":\"");
+    sb_puts(sb, smtp_answer_name(a));
+    sb_putc(sb, '"');
+}
+
 static void reply_obj(struct out_json *j, const struct smtp_exchange *x)
 {
     const struct smtp_reply *r = x->reply;
@@ -156,7 +164,7 @@ static void reply_obj(struct out_json *j, const struct smtp_exchange *x)
         sb_u64(sb, r->lines_dropped);
     }
     sink_annot_put(&j->annot, sb, r->code, x, annot_render);
-    KV_STR(sb, "answers", smtp_answer_name(x->answers));
+    answers_put(sb, x->answers);
     if (r->challenge[0]) {
         KEY(sb, "challenge");
         sb_json_cstr(sb, r->challenge);
