@@ -36,6 +36,8 @@ static void rec_exchange(void *ctx, const struct smtp_session_info *s, const str
     } else {
         sb_puts(sb, "-");
     }
+    if (x->reply) /* what the core says the reply answers, and means there */
+        sb_printf(sb, " {%s: %s}", smtp_answer_name(x->answers), x->context ? x->context : "-");
     sb_putc(sb, '\n');
 }
 
@@ -64,6 +66,7 @@ static void rec_transaction(void *ctx, const struct smtp_session_info *s, const 
     for (unsigned r = 0; r < t->nrcpt; r++)
         for (unsigned i = 0; i < t->rcpt[r].params.n; i++)
             sb_printf(sb, " rp%u:%s=%s", r, t->rcpt[r].params.p[i].key, t->rcpt[r].params.p[i].value);
+    sb_printf(sb, " helo=%s", t->helo[0] ? t->helo : "-");
     sb_putc(sb, '\n');
 }
 

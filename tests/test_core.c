@@ -568,3 +568,184 @@ Test(core, mail_pipelined_behind_end_of_data_opens_the_next_transaction)
     cr_assert_eq(count_lines(t, "N "), 0, "%s", t);
     free(t);
 }
+
+/* --- what each reply means, said by the core (issue 14) ----------------------------------- */
+
+Test(core, bdat_chunk_and_last_chunk_mean_different_things)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY),
+        C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nBDAT 5\r\nhelloBDAT 3 LAST\r\nabc"),
+        S("250 ok\r\n250 ok\r\n250 5 bytes\r\n250 queued\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 5, 0);
+    cr_assert(has_line(t, "X BDAT 5 -> 250 5 bytes {command: chunk accepted}"), "%s", t);
+    cr_assert(has_line(t, "X BDAT 3 LAST -> 250 queued {command: message accepted for delivery}"), "%s", t);
+    cr_assert(has_line(t, "T 1 accepted from=a@b rcpt=x@y:250 size=8 data=250"), "%s", t);
+    free(t);
+}
+
+Test(core, not_implemented_not_recognised_and_help)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("VRFY bob\r\n"), S("502 5.5.1 VRFY command is disabled\r\n"), C("EXPN staff\r\n"),
+        S("502 5.5.1 no\r\n"), C("XYZZY\r\n"), S("500 5.5.2 what\r\n"), C("HELP\r\n"),
+        S("214-2.0.0 Commands:\r\n214 2.0.0 HELO EHLO\r\n"), C("HELP\r\n"), S("250 see RFC 5321\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 11, 0);
+    cr_assert(has_line(t, "X VRFY bob -> 502 5.5.1 5.5.1 VRFY command is disabled {command: command not implemented}"), "%s", t);
+    cr_assert(has_line(t, "X EXPN staff -> 502 5.5.1 5.5.1 no {command: command not implemented}"), "%s", t);
+    cr_assert(has_line(t, "X XYZZY  -> 500 5.5.2 5.5.2 what {command: command not recognised}"), "%s", t);
+    cr_assert(has_line(t, "X HELP  -> 214 2.0.0 2.0.0 Commands:|2.0.0 HELO EHLO {command: help text}"), "%s", t);
+    cr_assert(has_line(t, "X HELP  -> 250 see RFC 5321 {command: help text}"), "%s", t);
+    free(t);
+}
+
+/* msmtp closes right after 354 when a recipient was refused; the server writes 421 to the
+ * closed socket. */
+Test(core, client_closing_after_354_invents_no_end_of_data)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY),
+        C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nRCPT TO:<bad@y>\r\nDATA\r\n"),
+        S("250 ok\r\n250 ok\r\n550 5.1.1 no such user\r\n354 go\r\n"),
+        S("421 4.4.2 mx Error: timeout exceeded\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 6, 0);
+    cr_assert_not(has_line(t, "X . "), "%s", t);
+    cr_assert(has_line(t, "X - -> 421 4.4.2 4.4.2 mx Error: timeout exceeded {connection-lost: the server closes the "
+                          "connection the client left}"), "%s", t);
+    cr_assert(has_line(t, "T 1 incomplete from=a@b rcpt=x@y:250,bad@y:550 size=0 helo=c"), "%s", t);
+    cr_assert(has_line(t, "N session-cut"), "%s", t);
+    cr_assert_not(has_line(t, "N reply-without-command"), "%s", t);
+    free(t);
+}
+
+Test(core, data_pipelined_behind_refused_rcpt_is_in_sequence)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nDATA\r\n"),
+        S("250 ok\r\n550 5.1.1 no\r\n554 5.5.1 Error: no valid recipients\r\n"), C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 7, 0);
+    cr_assert_not(has_line(t, "N bad-command-sequence"), "%s", t);
+    cr_assert(has_line(t, "T 1 rejected at DATA from=a@b rcpt=x@y:550 data=554"), "%s", t);
+    free(t);
+    /* BDAT pipelined the same way (exim does) */
+    static const struct step b[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nBDAT 2 LAST\r\nhi"),
+        S("250 ok\r\n550 5.1.1 no\r\n554 5.5.1 Error: no valid recipients\r\n"),
+    };
+    t = dialogue_run_all_splits(b, 5, 0);
+    cr_assert_not(has_line(t, "N bad-command-sequence"), "%s", t);
+    cr_assert(has_line(t, "T 1 rejected at BDAT from=a@b rcpt=x@y:550 size=2 data=554"), "%s", t);
+    free(t);
+}
+
+Test(core, every_recipient_refused_then_quit_or_rset_is_rejected_at_rcpt)
+{
+    static const struct step q[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nRCPT TO:<z@y>\r\n"),
+        S("250 ok\r\n550 no\r\n450 later\r\n"), C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(q, 7, 0);
+    cr_assert(has_line(t, "T 1 rejected at RCPT from=a@b rcpt=x@y:550,z@y:450"), "%s", t);
+    free(t);
+    static const struct step r[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\n"),
+        S("250 ok\r\n550 no\r\n"), C("RSET\r\n"), S("250 reset\r\n"),
+    };
+    t = dialogue_run_all_splits(r, 7, 0);
+    cr_assert(has_line(t, "T 1 rejected at RCPT from=a@b rcpt=x@y:550"), "%s", t);
+    free(t);
+}
+
+/* Seen on a public capture: the 501 to a bad-size BDAT sent ahead of MAIL was charged to the
+ * transaction that MAIL opened, and one mail became two. */
+Test(core, bad_size_bdat_ahead_of_mail_is_not_the_next_transactions)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY),
+        C("BDAT x1\r\nMAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nBDAT 5 LAST\r\nhello"),
+        S("501 5.5.4 Syntax: BDAT count [LAST]\r\n250 ok\r\n250 ok\r\n250 queued\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 5, 0);
+    cr_assert_eq(count_lines(t, "T "), 1, "%s", t);
+    cr_assert(has_line(t, "T 1 accepted from=a@b rcpt=x@y:250 size=5 data=250"), "%s", t);
+    cr_assert(has_line(t, "X BDAT x1 -> 501 5.5.4 5.5.4 Syntax: BDAT count [LAST] {command: BDAT refused: the chunk "
+                          "size is not a number the server reads}"), "%s", t);
+    free(t);
+}
+
+Test(core, data_accepted_with_no_mail_is_a_transaction_with_unknown_sender)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("DATA\r\n"), S("354 go\r\n"),
+        C("Subject: hi\r\n\r\nbody\r\n.\r\n"), S("250 queued\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 7, 0);
+    cr_assert(has_line(t, "T 1 accepted from=- rcpt= size="), "%s", t);
+    cr_assert(has_line(t, "N bad-command-sequence"), "%s", t);
+    free(t);
+}
+
+Test(core, status_follows_the_data_reply)
+{
+    /* A refused RCPT, then DATA the server still takes: the 250 after the message decides. */
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nDATA\r\n"),
+        S("250 ok\r\n550 no\r\n354 go\r\n"), C("hi\r\n.\r\nRSET\r\n"), S("250 queued\r\n250 reset\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 7, 0);
+    cr_assert(has_line(t, "T 1 accepted from=a@b rcpt=x@y:550 size=4 data=250"), "%s", t);
+    free(t);
+}
+
+Test(core, mail_pipelined_before_the_ehlo_reply_gets_the_helo)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("EHLO client.example\r\nMAIL FROM:<a@b>\r\nRCPT TO:<x@y>\r\nQUIT\r\n"),
+        S(EHLO_REPLY), S("250 ok\r\n250 ok\r\n221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 4, 0);
+    cr_assert(has_line(t, "T 1 incomplete from=a@b rcpt=x@y:250 helo=client.example"), "%s", t);
+    free(t);
+}
+
+Test(core, replies_answering_no_command_say_why)
+{
+    static const struct step d[] = {
+        S("220 mx\r\n"), C("NOOP\r\n"), S("250 ok\r\n"), S("554 5.7.1 go away\r\n"), C("QUIT\r\n"),
+        S("221 bye\r\n"), S("421 closing\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, 7, 0);
+    cr_assert(has_line(t, "X - -> 220 mx {greeting: server greeting: ready for commands}"), "%s", t);
+    cr_assert(has_line(t, "X - -> 554 5.7.1 5.7.1 go away {unsolicited: -}"), "%s", t);
+    cr_assert(has_line(t, "X - -> 421 closing {after-quit: service shutting down"), "%s", t);
+    free(t);
+}
+
+struct trace_rec {
+    char text[512];
+    size_t len;
+};
+
+static void trace_rec(void *ctx, uint64_t id, const struct smtp_transition *tr)
+{
+    struct trace_rec *r = ctx;
+    (void)id;
+    int k = snprintf(r->text + r->len, sizeof(r->text) - r->len, "%s>%s(%s);", smtp_state_name(tr->from),
+                     smtp_state_name(tr->to), tr->why);
+    if (k > 0 && (size_t)k < sizeof(r->text) - r->len)
+        r->len += (size_t)k;
+}
+
+Test(core, every_state_change_goes_through_one_door)
+{
+    struct trace_rec r = {0};
+    smtp_core_set_trace(trace_rec, &r);
+    char *t = dialogue_run(basic, sizeof(basic) / sizeof(basic[0]), 0, -1, 0);
+    smtp_core_set_trace(NULL, NULL);
+    cr_assert_str_eq(r.text, "command>data(354 to DATA);data>command(<CRLF>.<CRLF> ends the content);", "%s", r.text);
+    free(t);
+}

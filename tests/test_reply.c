@@ -250,8 +250,20 @@ Test(reply, context_meanings)
     cr_assert_str_eq(reply_context_meaning(SMTP_VERB_END_OF_DATA, 554), "message rejected");
     cr_assert(strstr(reply_context_meaning(SMTP_VERB_END_OF_DATA, 451), "message deferred"));
     cr_assert(strstr(reply_context_meaning(SMTP_VERB_VRFY, 252), "cannot verify"));
-    cr_assert(strstr(reply_context_meaning(SMTP_VERB_VRFY, 502), "disabled"));
-    cr_assert(strstr(reply_context_meaning(SMTP_VERB_EXPN, 502), "disabled"));
+    /* RFC 5321 4.2.4: 502 is "command not implemented"; nothing says an administrator did it. */
+    cr_assert_str_eq(reply_context_meaning(SMTP_VERB_VRFY, 502), "command not implemented");
+    cr_assert_str_eq(reply_context_meaning(SMTP_VERB_EXPN, 502), "command not implemented");
+    cr_assert_str_eq(reply_context_meaning(SMTP_VERB_UNKNOWN, 500), "command not recognised");
+    cr_assert_str_eq(reply_context_meaning(SMTP_VERB_HELP, 214), "help text");
+    cr_assert_str_eq(reply_context_meaning(SMTP_VERB_HELP, 250), "help text");
+    cr_assert_str_eq(reply_context(SMTP_ANSWER_COMMAND, SMTP_VERB_BDAT, REPLY_VARIANT_NONE, 250, NULL),
+                     "chunk accepted");
+    cr_assert_str_eq(reply_context(SMTP_ANSWER_COMMAND, SMTP_VERB_BDAT, REPLY_VARIANT_BDAT_LAST, 250, NULL),
+                     "message accepted for delivery");
+    cr_assert(strstr(reply_context(SMTP_ANSWER_CONNECTION_LOST, SMTP_VERB_UNKNOWN, REPLY_VARIANT_NONE, 421, NULL),
+                     "client left"));
+    /* A 554 nobody asked for is not a refusal at greeting. */
+    cr_assert_null(reply_context(SMTP_ANSWER_UNSOLICITED, SMTP_VERB_UNKNOWN, REPLY_VARIANT_NONE, 554, NULL));
     cr_assert(strstr(reply_context_meaning(SMTP_VERB_GREETING, 554), "connection refused"));
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sinks/sinks.h"
+#include "smtpsniff/reply.h"
 
 /* ---- hand-made records ---- */
 
@@ -56,7 +57,11 @@ static struct smtp_reply mk_reply(int code, const char *enh, unsigned n, const c
 static void feed_exchange(struct smtp_sink *k, struct smtp_session_info *s, const struct smtp_command *c,
                           const struct smtp_reply *r)
 {
-    struct smtp_exchange x = {c, r};
+    /* What the core says of the reply: the command's answer, or the greeting's. */
+    struct smtp_exchange x = {.cmd = c, .reply = r, .answers = c ? SMTP_ANSWER_COMMAND : SMTP_ANSWER_GREETING};
+    if (r)
+        x.context = reply_context(x.answers, c ? c->id : SMTP_VERB_GREETING, REPLY_VARIANT_NONE, r->code,
+                                  &x.context_id);
     if (r)
         s->replies_by_class[r->code / 100]++;
     if (c)

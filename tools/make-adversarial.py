@@ -433,6 +433,41 @@ def adv_time_edges_ng(p):
         session(p, time_edge_steps())
 
 
+def adv_reply_context(p):
+    """What each reply means where it came (issue 14), in the forms seen on public captures nobody
+    here made; each session is one case. 1: the client sends nothing after 354 and closes (msmtp
+    does, pcaps/postfix-msmtp-refused.pcap), then the server writes 421 to the closed socket (no
+    server here does). 2: a bad-size BDAT pipelined ahead of MAIL, RCPT, BDAT LAST and the content
+    in one segment (exim pipelines so), refused with 501. 3: DATA accepted with no MAIL (a lenient
+    server). 4: MAIL and RCPT pipelined before the EHLO reply, every recipient refused, then QUIT.
+    5: a tab-folded Subject, an unsolicited 554 mid-session, 502 to VRFY and EXPN, HELP 214."""
+    t = session(p, greet() + envelope() + [
+        ("C", b"RCPT TO:<nobody@example.org>\r\nDATA\r\n"),
+        ("S", b"550 5.1.1 <nobody@example.org>: Recipient address rejected\r\n" + GO_AHEAD)], close=None)
+    t.segment("C", FIN | ACK)
+    t.data("S", b"421 4.4.2 mail.example.org Error: lost connection\r\n")
+    t.segment("S", FIN | ACK)
+    t.segment("C", ACK)
+    session(p, greet() + [
+        ("C", b"BDAT 1x\r\nMAIL FROM:<sender@example.net>\r\nRCPT TO:<alice@example.org>\r\nBDAT 27 LAST\r\n"
+              b"Subject: chunked\r\n\r\nhello\r\n"),
+        ("S", b"501 5.5.4 Syntax: BDAT count [LAST]\r\n" + MAIL_OK + RCPT_OK + QUEUED % b"BDAT1")] + quit_())
+    session(p, greet() + [("C", b"DATA\r\n"), ("S", GO_AHEAD),
+                          ("C", b"Subject: no envelope\r\n\r\nbody\r\n.\r\n"), ("S", QUEUED % b"NOMAIL1")]
+            + quit_())
+    session(p, [("S", BANNER),
+                ("C", EHLO + b"MAIL FROM:<sender@example.net>\r\nRCPT TO:<nobody@example.org>\r\n"),
+                ("S", EHLO_REPLY + MAIL_OK + b"550 5.1.1 <nobody@example.org>: Recipient address rejected\r\n")]
+            + quit_())
+    session(p, greet() + envelope() + [
+        ("C", b"DATA\r\n"), ("S", GO_AHEAD),
+        ("C", b"Subject: folded\r\n\twith a tab\r\n\r\nbody\r\n.\r\n"), ("S", QUEUED % b"TAB1"),
+        ("S", b"554 5.7.1 mail.example.org: you are on a block list\r\n"),
+        ("C", b"VRFY alice\r\n"), ("S", b"502 5.5.1 VRFY command is disabled\r\n"),
+        ("C", b"EXPN staff\r\n"), ("S", b"502 5.5.1 EXPN command is disabled\r\n"),
+        ("C", b"HELP\r\n"), ("S", b"214 2.0.0 see https://www.rfc-editor.org/rfc/rfc5321\r\n")] + quit_())
+
+
 SCENARIOS = [
     ("smuggling", adv_smuggling), ("bdat-malformed", adv_bdat_malformed),
     ("starttls-injection", adv_starttls_injection), ("overlong", adv_overlong),
@@ -443,7 +478,7 @@ SCENARIOS = [
     ("8bit", adv_8bit), ("terminal-escape", adv_terminal_escape), ("auth-plain", adv_auth_plain),
     ("unknown-verbs-pipelined", adv_unknown_verbs_pipelined), ("bdat-huge", adv_bdat_huge),
     ("terminal-unicode", adv_terminal_unicode), ("time-edges", adv_time_edges),
-    ("time-edges", adv_time_edges_ng, Pcapng),
+    ("time-edges", adv_time_edges_ng, Pcapng), ("reply-context", adv_reply_context),
 ]
 
 

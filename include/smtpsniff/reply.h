@@ -34,6 +34,21 @@ const char *reply_category_name(int code);          /* second digit, RFC 5321 4.
  * where the command does not change the meaning. */
 const char *reply_context_meaning(enum smtp_verb verb, int code);
 
+/* What tells two answers to one verb apart. */
+enum reply_variant {
+    REPLY_VARIANT_NONE,
+    REPLY_VARIANT_BDAT_LAST,     /* BDAT ... LAST: its reply is the message's (RFC 3030 2) */
+    REPLY_VARIANT_BDAT_BAD_SIZE  /* BDAT whose size the server cannot read */
+};
+/* Context ids are below this (0: no context). */
+#define REPLY_CONTEXT_IDS 128
+/* The meaning of `code` where the SMTP core met it: as the answer to `verb` (told apart by
+ * `variant`) when `answers` is SMTP_ANSWER_COMMAND or GREETING, else as a reply to no command for
+ * the reason `answers` gives. NULL when the context adds nothing to the code's own meaning. *id
+ * (may be NULL) gets the row's id, 1..REPLY_CONTEXT_IDS-1, or 0 with NULL: one id, one text. */
+const char *reply_context(enum smtp_answer answers, enum smtp_verb verb, enum reply_variant variant,
+                          int code, unsigned *id);
+
 /* One enhanced status code class.subject.detail (RFC 3463 / RFC 5248 registry). */
 struct enhanced_entry {
     const char *code;     /* "X.1.1" form: class digit replaced by X, as in the registry */

@@ -70,9 +70,31 @@ struct smtp_reply {
                                       printable; "" otherwise (RFC 4954 4) */
 };
 
+/* What a server reply answers, as the core decides it (RFC 5321 3.1, 3.8, 4.2; RFC 2920).
+ * X(ID, "stable-name") */
+#define SMTP_ANSWER_LIST(X)                                                                        \
+    X(COMMAND, "command")               /* the command in the exchange */                         \
+    X(GREETING, "greeting")             /* the server's greeting: no command (RFC 5321 3.1) */    \
+    X(AFTER_QUIT, "after-quit")         /* nothing: QUIT was already answered */                  \
+    X(UNSOLICITED, "unsolicited")       /* nothing was waiting for a reply */                     \
+    X(CONNECTION_LOST, "connection-lost") /* the client left (it sent no content after 354) */    \
+    X(CAPTURE_GAP, "capture-gap")       /* a command lost in a gap of the capture */
+
+enum smtp_answer {
+#define SMTP_ANSWER_ENUM(id, name) SMTP_ANSWER_##id,
+    SMTP_ANSWER_LIST(SMTP_ANSWER_ENUM)
+#undef SMTP_ANSWER_ENUM
+    SMTP_ANSWER_COUNT
+};
+
+/* One command and its reply, with what the reply means there. Sinks print `context` as given:
+ * the core computed it from the reply tables (codes/), so every sink says the same. */
 struct smtp_exchange {
-    const struct smtp_command *cmd; /* NULL: greeting, or a reply nobody asked for */
+    const struct smtp_command *cmd; /* NULL: the reply answers no command (see `answers`) */
     const struct smtp_reply *reply; /* NULL: no reply seen */
+    enum smtp_answer answers;       /* what the reply answers (SMTP_ANSWER_COMMAND when cmd) */
+    const char *context;            /* the reply's meaning here, or NULL: only the code's own */
+    unsigned context_id;            /* 0 with no context; one id, one context text (for caches) */
 };
 
 enum smtp_txn_status {
@@ -94,9 +116,12 @@ struct smtp_rcpt {
     int code; /* 0: no reply seen */
     char enhanced[16]; /* of that reply, or "" */
     char text[SMTP_MAX_NAME]; /* first line of that reply, printable */
+    const char *context; /* what that reply means here (as in its exchange), or NULL */
     struct smtp_params params;
 };
 
+/* Header values hold the unfolded bytes as sent (RFC 2047 words decoded), unescaped: each sink
+ * escapes them for its output. A NUL byte, which a C string cannot hold, reads "\x00". */
 struct smtp_message_info {
     uint64_t size; /* content bytes after dot-unstuffing (DATA) or chunk bytes (BDAT) */
     char date[SMTP_MAX_NAME], from[SMTP_MAX_NAME], to[SMTP_MAX_NAME], cc[SMTP_MAX_NAME];
@@ -131,6 +156,7 @@ struct smtp_transaction {
         int code;
         char enhanced[16];
         char text[SMTP_MAX_NAME];
+        const char *context; /* as in its exchange, or NULL */
     } data_reply;
     enum smtp_txn_status status;
     enum smtp_verb rejected_at; /* step that failed, for SMTP_TXN_REJECTED */
@@ -197,5 +223,6 @@ const char *smtp_verb_name(enum smtp_verb v);
 const char *smtp_end_reason_name(enum smtp_end_reason r);
 const char *smtp_tls_name(enum smtp_tls t);
 const char *smtp_txn_status_name(enum smtp_txn_status st);
+const char *smtp_answer_name(enum smtp_answer a);
 
 #endif

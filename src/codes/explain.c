@@ -231,7 +231,7 @@ static const char *explain_verb_label(enum smtp_verb v)
 static void explain_each_context(int code, void (*fn)(void *ctx, const char *cmd, const char *m),
                                  void *ctx)
 {
-    const char *any = reply_context_meaning(SMTP_VERB_UNKNOWN, code);
+    const char *any = reply_context_meaning(SMTP_VERB_COUNT, code); /* no verb: the rows for any command */
     if (any)
         fn(ctx, "any command", any);
     for (int v = SMTP_VERB_GREETING; v < SMTP_VERB_COUNT; v++) {

@@ -423,82 +423,111 @@ const char *reply_category_name(int code)
 /* ---- Meaning in context ------------------------------------------------------------------ */
 
 #define REPLY_ANY_VERB SMTP_VERB_COUNT
+#define REPLY_ANY_ANSWER SMTP_ANSWER_COUNT
+#define REPLY_ANY_VARIANT 99u
 
 struct reply_context {
-    enum smtp_verb verb; /* REPLY_ANY_VERB: after any command */
-    int lo, hi;          /* code range */
+    enum smtp_answer answers; /* REPLY_ANY_ANSWER: whatever it answers */
+    enum smtp_verb verb;      /* REPLY_ANY_VERB: after any command */
+    unsigned variant;         /* enum reply_variant, or REPLY_ANY_VARIANT */
+    int lo, hi;               /* code range */
     const char *meaning;
 };
 
+#define ANY_CMD SMTP_ANSWER_COMMAND, REPLY_ANY_VERB, REPLY_ANY_VARIANT
+#define CMD(v) SMTP_ANSWER_COMMAND, SMTP_VERB_##v, REPLY_ANY_VARIANT
+#define CMDV(v, var) SMTP_ANSWER_COMMAND, SMTP_VERB_##v, REPLY_VARIANT_##v##_##var
+#define NOCMD(a) SMTP_ANSWER_##a, REPLY_ANY_VERB, REPLY_ANY_VARIANT
+
 /* First match wins: specific rows before the ranges that cover them. */
 static const struct reply_context reply_contexts[] = {
-    { REPLY_ANY_VERB, 421, 421, "service shutting down: the server closes the connection" },
-    { SMTP_VERB_GREETING, 220, 220, "server greeting: ready for commands" },
-    { SMTP_VERB_GREETING, 554, 554, "connection refused at greeting: no SMTP service here" },
-    { SMTP_VERB_GREETING, 521, 521, "host does not accept mail (RFC 7504)" },
-    { SMTP_VERB_EHLO, 250, 250, "greeting accepted; the reply lists the server's extensions" },
-    { SMTP_VERB_EHLO, 500, 502, "EHLO not supported: the client should fall back to HELO" },
-    { SMTP_VERB_HELO, 250, 250, "greeting accepted" },
-    { SMTP_VERB_MAIL, 250, 250, "sender accepted" },
-    { SMTP_VERB_MAIL, 503, 503, "MAIL out of order (no HELO/EHLO yet, or a transaction is open)" },
-    { SMTP_VERB_MAIL, 400, 499, "sender deferred (temporary)" },
-    { SMTP_VERB_MAIL, 500, 599, "sender rejected" },
-    { SMTP_VERB_RCPT, 250, 250, "recipient accepted" },
-    { SMTP_VERB_RCPT, 251, 251, "recipient accepted; not local, will be forwarded" },
-    { SMTP_VERB_RCPT, 452, 452, "too many recipients or no storage: send the rest later" },
-    { SMTP_VERB_RCPT, 503, 503, "RCPT out of order: no accepted MAIL yet" },
-    { SMTP_VERB_RCPT, 400, 499, "recipient deferred (temporary)" },
-    { SMTP_VERB_RCPT, 500, 599, "recipient rejected" },
-    { SMTP_VERB_DATA, 354, 354, "start mail input; end with <CRLF>.<CRLF>" },
-    { SMTP_VERB_DATA, 503, 503, "DATA refused: no sender or no accepted recipient yet" },
-    { SMTP_VERB_DATA, 554, 554, "DATA refused: no valid recipients" },
-    { SMTP_VERB_DATA, 400, 599, "DATA refused" },
-    { SMTP_VERB_END_OF_DATA, 250, 250, "message accepted for delivery" },
-    { SMTP_VERB_END_OF_DATA, 400, 499, "message deferred (temporary): the client retries" },
-    { SMTP_VERB_END_OF_DATA, 500, 599, "message rejected" },
-    { SMTP_VERB_BDAT, 250, 250, "chunk accepted (after BDAT LAST: message accepted)" },
-    { SMTP_VERB_BDAT, 400, 499, "chunk deferred (temporary): the message is not accepted" },
-    { SMTP_VERB_BDAT, 500, 599, "chunk rejected: the message is not accepted" },
-    { SMTP_VERB_RSET, 250, 250, "transaction reset" },
-    { SMTP_VERB_NOOP, 250, 250, "no-op acknowledged" },
-    { SMTP_VERB_QUIT, 221, 221, "closing connection" },
-    { SMTP_VERB_HELP, 211, 214, "help text" },
-    { SMTP_VERB_HELP, 502, 502, "HELP disabled" },
-    { SMTP_VERB_VRFY, 250, 250, "address verified" },
-    { SMTP_VERB_VRFY, 251, 251, "user not local; forwarding address given" },
-    { SMTP_VERB_VRFY, 252, 252, "cannot verify user, but will accept and attempt delivery" },
-    { SMTP_VERB_VRFY, 502, 502, "VRFY disabled by the administrator" },
-    { SMTP_VERB_VRFY, 550, 553, "address not verified" },
-    { SMTP_VERB_EXPN, 250, 250, "mailing list expanded" },
-    { SMTP_VERB_EXPN, 252, 252, "will not expand the list, but will accept mail for it" },
-    { SMTP_VERB_EXPN, 502, 502, "EXPN disabled by the administrator" },
-    { SMTP_VERB_EXPN, 550, 550, "list not expanded: no such list or access denied" },
-    { SMTP_VERB_TURN, 502, 502, "TURN disabled (insecure; obsolete per RFC 5321)" },
-    { SMTP_VERB_STARTTLS, 220, 220, "ready to start TLS" },
-    { SMTP_VERB_STARTTLS, 454, 454, "TLS not available (temporary)" },
-    { SMTP_VERB_STARTTLS, 501, 501, "syntax error: STARTTLS takes no parameters" },
-    { SMTP_VERB_AUTH, 334, 334, "server challenge (base64)" },
-    { SMTP_VERB_AUTH, 235, 235, "authentication succeeded" },
-    { SMTP_VERB_AUTH, 535, 535, "credentials rejected" },
-    { SMTP_VERB_AUTH, 534, 534, "authentication mechanism too weak" },
-    { SMTP_VERB_AUTH, 538, 538, "mechanism needs an encrypted connection" },
-    { SMTP_VERB_AUTH, 523, 523, "mechanism needs an encrypted connection" },
-    { SMTP_VERB_AUTH, 525, 525, "account disabled" },
-    { SMTP_VERB_AUTH, 432, 432, "password transition needed" },
-    { SMTP_VERB_AUTH, 454, 454, "temporary authentication failure" },
-    { SMTP_VERB_AUTH, 504, 504, "unrecognized authentication mechanism" },
-    { SMTP_VERB_AUTH, 501, 501, "authentication cancelled or malformed response" },
-    { SMTP_VERB_AUTH, 500, 500, "authentication line too long" },
-    { SMTP_VERB_AUTH, 503, 503, "AUTH not allowed now (already authenticated or in a transaction)" },
-    { SMTP_VERB_ETRN, 250, 250, "queuing for node started" },
-    { SMTP_VERB_ETRN, 251, 251, "no messages waiting for node" },
-    { SMTP_VERB_ETRN, 252, 253, "pending messages for node started" },
-    { SMTP_VERB_ETRN, 458, 458, "unable to queue messages for node" },
-    { SMTP_VERB_ETRN, 459, 459, "node not allowed" },
-    { SMTP_VERB_ATRN, 250, 250, "roles reversed: the server delivers the queued mail" },
-    { SMTP_VERB_ATRN, 453, 453, "no mail waiting" },
-    { REPLY_ANY_VERB, 530, 530, "authentication (or STARTTLS) required first" },
+    { NOCMD(CONNECTION_LOST), 421, 421, "the server closes the connection the client left" },
+    { REPLY_ANY_ANSWER, REPLY_ANY_VERB, REPLY_ANY_VARIANT, 421, 421,
+      "service shutting down: the server closes the connection" },
+    { NOCMD(GREETING), 220, 220, "server greeting: ready for commands" },
+    { NOCMD(GREETING), 554, 554, "connection refused at greeting: no SMTP service here" },
+    { NOCMD(GREETING), 521, 521, "host does not accept mail (RFC 7504)" },
+    { CMD(EHLO), 250, 250, "greeting accepted; the reply lists the server's extensions" },
+    { CMD(EHLO), 500, 502, "EHLO not supported: the client should fall back to HELO" },
+    { CMD(HELO), 250, 250, "greeting accepted" },
+    { CMD(MAIL), 250, 250, "sender accepted" },
+    { CMD(MAIL), 503, 503, "MAIL out of order (no HELO/EHLO yet, or a transaction is open)" },
+    { CMD(MAIL), 400, 499, "sender deferred (temporary)" },
+    { CMD(MAIL), 500, 599, "sender rejected" },
+    { CMD(RCPT), 250, 250, "recipient accepted" },
+    { CMD(RCPT), 251, 251, "recipient accepted; not local, will be forwarded" },
+    { CMD(RCPT), 452, 452, "too many recipients or no storage: send the rest later" },
+    { CMD(RCPT), 503, 503, "RCPT out of order: no accepted MAIL yet" },
+    { CMD(RCPT), 400, 499, "recipient deferred (temporary)" },
+    { CMD(RCPT), 500, 599, "recipient rejected" },
+    { CMD(DATA), 354, 354, "start mail input; end with <CRLF>.<CRLF>" },
+    { CMD(DATA), 503, 503, "DATA refused: no sender or no accepted recipient yet" },
+    { CMD(DATA), 554, 554, "DATA refused: no valid recipients" },
+    { CMD(DATA), 400, 599, "DATA refused" },
+    { CMD(END_OF_DATA), 250, 250, "message accepted for delivery" },
+    { CMD(END_OF_DATA), 400, 499, "message deferred (temporary): the client retries" },
+    { CMD(END_OF_DATA), 500, 599, "message rejected" },
+    /* RFC 3030 2: each chunk is answered; the LAST chunk's reply is the message's. */
+    { CMDV(BDAT, BAD_SIZE), 501, 501, "BDAT refused: the chunk size is not a number the server reads" },
+    { CMDV(BDAT, BAD_SIZE), 521, 521, "BDAT refused: the chunk size is not a number the server reads" },
+    { CMD(BDAT), 503, 503, "BDAT out of order: no accepted MAIL or recipient yet" },
+    { CMDV(BDAT, LAST), 250, 250, "message accepted for delivery" },
+    { CMDV(BDAT, LAST), 400, 499, "message deferred (temporary): the client retries" },
+    { CMDV(BDAT, LAST), 500, 599, "message rejected" },
+    { CMD(BDAT), 250, 250, "chunk accepted" },
+    { CMD(BDAT), 400, 499, "chunk deferred (temporary): the message is not accepted" },
+    { CMD(BDAT), 500, 599, "chunk rejected: the message is not accepted" },
+    { CMD(RSET), 250, 250, "transaction reset" },
+    { CMD(NOOP), 250, 250, "no-op acknowledged" },
+    { CMD(QUIT), 221, 221, "closing connection" },
+    { CMD(HELP), 211, 214, "help text" },
+    { CMD(HELP), 250, 250, "help text" },
+    /* RFC 5321 4.2.4: 502 says the command is not implemented, not that someone disabled it. */
+    { CMD(HELP), 502, 502, "command not implemented" },
+    { CMD(VRFY), 250, 250, "address verified" },
+    { CMD(VRFY), 251, 251, "user not local; forwarding address given" },
+    { CMD(VRFY), 252, 252, "cannot verify user, but will accept and attempt delivery" },
+    { CMD(VRFY), 502, 502, "command not implemented" },
+    { CMD(VRFY), 550, 553, "address not verified" },
+    { CMD(EXPN), 250, 250, "mailing list expanded" },
+    { CMD(EXPN), 252, 252, "will not expand the list, but will accept mail for it" },
+    { CMD(EXPN), 502, 502, "command not implemented" },
+    { CMD(EXPN), 550, 550, "list not expanded: no such list or access denied" },
+    { CMD(TURN), 502, 502, "TURN disabled (insecure; obsolete per RFC 5321)" },
+    { CMD(UNKNOWN), 500, 500, "command not recognised" },
+    { CMD(UNKNOWN), 502, 502, "command not implemented" },
+    { CMD(STARTTLS), 220, 220, "ready to start TLS" },
+    { CMD(STARTTLS), 454, 454, "TLS not available (temporary)" },
+    { CMD(STARTTLS), 501, 501, "syntax error: STARTTLS takes no parameters" },
+    { CMD(AUTH), 334, 334, "server challenge (base64)" },
+    { CMD(AUTH), 235, 235, "authentication succeeded" },
+    { CMD(AUTH), 535, 535, "credentials rejected" },
+    { CMD(AUTH), 534, 534, "authentication mechanism too weak" },
+    { CMD(AUTH), 538, 538, "mechanism needs an encrypted connection" },
+    { CMD(AUTH), 523, 523, "mechanism needs an encrypted connection" },
+    { CMD(AUTH), 525, 525, "account disabled" },
+    { CMD(AUTH), 432, 432, "password transition needed" },
+    { CMD(AUTH), 454, 454, "temporary authentication failure" },
+    { CMD(AUTH), 504, 504, "unrecognized authentication mechanism" },
+    { CMD(AUTH), 501, 501, "authentication cancelled or malformed response" },
+    { CMD(AUTH), 500, 500, "authentication line too long" },
+    { CMD(AUTH), 503, 503, "AUTH not allowed now (already authenticated or in a transaction)" },
+    { CMD(ETRN), 250, 250, "queuing for node started" },
+    { CMD(ETRN), 251, 251, "no messages waiting for node" },
+    { CMD(ETRN), 252, 253, "pending messages for node started" },
+    { CMD(ETRN), 458, 458, "unable to queue messages for node" },
+    { CMD(ETRN), 459, 459, "node not allowed" },
+    { CMD(ATRN), 250, 250, "roles reversed: the server delivers the queued mail" },
+    { CMD(ATRN), 453, 453, "no mail waiting" },
+    { ANY_CMD, 530, 530, "authentication (or STARTTLS) required first" },
 };
+#undef ANY_CMD
+#undef CMD
+#undef CMDV
+#undef NOCMD
+
+_Static_assert(sizeof(reply_contexts) / sizeof(reply_contexts[0]) < REPLY_CONTEXT_IDS && REPLY_CONTEXT_IDS < 255,
+               "context ids fit below REPLY_CONTEXT_IDS");
 
 /* Commands that share another's replies: LMTP's LHLO answers like EHLO (RFC 2033), and the
  * client's base64 lines inside AUTH (SASL) get AUTH's replies (RFC 4954). */
@@ -511,15 +540,47 @@ static enum smtp_verb reply_context_verb(enum smtp_verb verb)
     return verb;
 }
 
-const char *reply_context_meaning(enum smtp_verb verb, int code)
+static unsigned reply_context_scan(enum smtp_answer answers, enum smtp_verb v, enum reply_variant variant, int code)
 {
-    enum smtp_verb v = reply_context_verb(verb);
     for (size_t i = 0; i < sizeof(reply_contexts) / sizeof(reply_contexts[0]); i++) {
         const struct reply_context *c = &reply_contexts[i];
-        if ((c->verb == REPLY_ANY_VERB || c->verb == v) && code >= c->lo && code <= c->hi)
-            return c->meaning;
+        if ((c->answers == REPLY_ANY_ANSWER || c->answers == answers) &&
+            (c->verb == REPLY_ANY_VERB || c->verb == v || answers != SMTP_ANSWER_COMMAND) &&
+            (c->variant == REPLY_ANY_VARIANT || c->variant == (unsigned)variant) && code >= c->lo &&
+            code <= c->hi)
+            return (unsigned)i + 1;
     }
-    return NULL;
+    return 0;
+}
+
+/* The core asks for every reply: each (answers, verb, variant, code) is looked up in the table
+ * once, then read from here (0: not looked up yet; else the id + 1). */
+#define REPLY_VARIANTS 3
+static uint8_t context_memo[SMTP_ANSWER_COUNT][SMTP_VERB_COUNT + 1][REPLY_VARIANTS][600];
+
+const char *reply_context(enum smtp_answer answers, enum smtp_verb verb, enum reply_variant variant,
+                          int code, unsigned *id)
+{
+    enum smtp_verb v = reply_context_verb(verb);
+    unsigned row;
+    if ((unsigned)answers < SMTP_ANSWER_COUNT && (unsigned)v <= SMTP_VERB_COUNT && (unsigned)variant < REPLY_VARIANTS &&
+        code >= 0 && code < 600) {
+        uint8_t *m = &context_memo[answers][v][variant][code];
+        if (*m == 0)
+            *m = (uint8_t)(reply_context_scan(answers, v, variant, code) + 1);
+        row = *m - 1u;
+    } else {
+        row = reply_context_scan(answers, v, variant, code);
+    }
+    if (id)
+        *id = row;
+    return row ? reply_contexts[row - 1].meaning : NULL;
+}
+
+const char *reply_context_meaning(enum smtp_verb verb, int code)
+{
+    enum smtp_answer a = verb == SMTP_VERB_GREETING ? SMTP_ANSWER_GREETING : SMTP_ANSWER_COMMAND;
+    return reply_context(a, verb, REPLY_VARIANT_NONE, code, NULL);
 }
 
 size_t reply_meaning_line_len(const struct reply_entry *e)

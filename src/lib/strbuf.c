@@ -1,5 +1,6 @@
 /* strbuf.c - bounded output buffer and the escaping of wire bytes for JSON and terminals. */
 #include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -49,10 +50,7 @@ static size_t sb_reserve(struct strbuf *sb, size_t n)
             cap *= 2;
         if (cap > sb->max + 1)
             cap = sb->max + 1;
-        char *np = realloc(sb->p, cap);
-        if (np == NULL)
-            abort(); /* out of memory: nothing sensible to do mid-record */
-        sb->p = np;
+        sb->p = xrealloc(sb->p, cap); /* out of memory: one line and abort (lib/xalloc.h) */
         sb->cap = cap;
     }
     return n;

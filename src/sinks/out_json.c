@@ -122,7 +122,7 @@ static void str_or_null(struct strbuf *sb, const char *s)
         SB_LIT(sb, "null");
 }
 
-static void annot_render(struct strbuf *sb, int code, enum smtp_verb verb)
+static void annot_render(struct strbuf *sb, int code, const char *context)
 {
     const struct reply_entry *e = reply_lookup(code);
     KV_STR(sb, "class", reply_class_label(code));
@@ -130,13 +130,22 @@ static void annot_render(struct strbuf *sb, int code, enum smtp_verb verb)
     KV_STR(sb, "name", e->name);
     KEY(sb, "meaning");
     sb_json_str(sb, (const uint8_t *)e->meaning, reply_meaning_line_len(e));
-    KV_STR(sb, "context", reply_context_meaning(verb, code));
+    KV_STR(sb, "context", context);
     KEY(sb, "listed");
     sb_puts(sb, e->listed ? "true" : "false");
 }
 
-static void reply_obj(struct out_json *j, const struct smtp_reply *r, enum smtp_verb verb)
+/* ,"answers":"NAME": the names are fixed ASCII words, written as they are (no escaping pass). */
+static void answers_put(struct strbuf *sb, enum smtp_answer a)
 {
+    SB_LIT(sb, ",\"answers\":\"");
+    sb_puts(sb, smtp_answer_name(a));
+    sb_putc(sb, '"');
+}
+
+static void reply_obj(struct out_json *j, const struct smtp_exchange *x)
+{
+    const struct smtp_reply *r = x->reply;
     struct strbuf *sb = &j->sb;
     SB_LIT(sb, "{\"code\":");
     sb_u64(sb, (uint64_t)r->code);
@@ -154,7 +163,8 @@ static void reply_obj(struct out_json *j, const struct smtp_reply *r, enum smtp_
         KEY(sb, "lines_dropped");
         sb_u64(sb, r->lines_dropped);
     }
-    sink_annot_put(&j->annot, sb, r->code, verb, annot_render);
+    sink_annot_put(&j->annot, sb, r->code, x, annot_render);
+    answers_put(sb, x->answers);
     if (r->challenge[0]) {
         KEY(sb, "challenge");
         sb_json_cstr(sb, r->challenge);
@@ -182,7 +192,7 @@ static void on_exchange(void *ctx, const struct smtp_session_info *s, const stru
     }
     KEY(sb, "reply");
     if (x->reply)
-        reply_obj(j, x->reply, x->cmd ? x->cmd->id : SMTP_VERB_GREETING);
+        reply_obj(j, x);
     else
         SB_LIT(sb, "null");
     record_end(j);

@@ -303,19 +303,19 @@ static void live_reply_text(struct out_live *L, const struct smtp_reply *r, unsi
     live_put_field(L, r->line[i].p, r->line[i].len);
 }
 
-static void live_annot_render(struct strbuf *sb, int code, enum smtp_verb verb)
+static void live_annot_render(struct strbuf *sb, int code, const char *context)
 {
     SB_LIT(sb, "  [");
     sb_puts(sb, reply_class_label(code));
     sb_putc(sb, ' ');
     sb_puts(sb, reply_class_name(code));
     SB_LIT(sb, ": ");
-    sb_puts(sb, sink_reply_meaning(verb, code));
+    sb_puts(sb, sink_reply_meaning(context, code));
 }
 
-static void live_reply_note(struct out_live *L, enum smtp_verb verb, int code, const char *challenge)
+static void live_reply_note(struct out_live *L, const struct smtp_exchange *x, int code, const char *challenge)
 {
-    sink_annot_put(&L->annot, L->w, code, verb, live_annot_render);
+    sink_annot_put(&L->annot, L->w, code, x, live_annot_render);
     if (challenge[0]) {
         SB_LIT(L->w, ": \"");
         sink_put_name(L->w, challenge, SMTP_MAX_NAME);
@@ -325,9 +325,9 @@ static void live_reply_note(struct out_live *L, enum smtp_verb verb, int code, c
 }
 
 /* First line annotated; the others indented under it, as on the wire, so EHLO lists stay readable. */
-static void live_reply(struct out_live *L, const struct smtp_session_info *s, enum smtp_verb verb,
-                       const struct smtp_reply *r)
+static void live_reply(struct out_live *L, const struct smtp_session_info *s, const struct smtp_exchange *x)
 {
+    const struct smtp_reply *r = x->reply;
     const char *color = live_class_color(r->code);
     unsigned n = r->nlines < SMTP_MAX_REPLY_LINES ? r->nlines : SMTP_MAX_REPLY_LINES;
     live_note_ts(L, &r->ts);
@@ -336,7 +336,7 @@ static void live_reply(struct out_live *L, const struct smtp_session_info *s, en
     size_t indent = L->w->len - bol;
     live_color(L, color);
     live_reply_text(L, r, 0);
-    live_reply_note(L, verb, r->code, r->challenge);
+    live_reply_note(L, x, r->code, r->challenge);
     live_uncolor(L, color);
     sb_putc(L->w, '\n');
     for (unsigned i = 1; i < n; i++) {
@@ -361,7 +361,7 @@ static void live_exchange(void *ctx, const struct smtp_session_info *s, const st
     if (x->cmd)
         live_command(L, s, x->cmd);
     if (x->reply)
-        live_reply(L, s, sink_reply_verb(s, x), x->reply);
+        live_reply(L, s, x);
     live_emit(L, s, x->reply && x->reply->code >= 400);
 }
 

@@ -86,33 +86,26 @@ void sink_put_endpoint(struct strbuf *sb, const struct smtp_endpoint *e)
     sb_u64(sb, e->port);
 }
 
-const char *sink_reply_meaning(enum smtp_verb verb, int code)
+const char *sink_reply_meaning(const char *context, int code)
 {
-    const char *m = reply_context_meaning(verb, code);
-    return m ? m : reply_lookup(code)->name;
+    return context ? context : reply_lookup(code)->name;
 }
 
-enum smtp_verb sink_reply_verb(const struct smtp_session_info *s, const struct smtp_exchange *x)
-{
-    if (x->cmd)
-        return x->cmd->id;
-    return s->commands == 0 ? SMTP_VERB_GREETING : SMTP_VERB_UNKNOWN;
-}
-
-void sink_annot_put(struct sink_annot_cache *c, struct strbuf *sb, int code, enum smtp_verb verb,
+void sink_annot_put(struct sink_annot_cache *c, struct strbuf *sb, int code, const struct smtp_exchange *x,
                     sink_annot_render_fn *render)
 {
-    if (code < 0 || code > 999 || (unsigned)verb >= SMTP_VERB_COUNT) {
-        render(sb, code, verb);
+    unsigned id = x->context_id;
+    if (code < 0 || code > 999 || id >= REPLY_CONTEXT_IDS) {
+        render(sb, code, x->context);
         return;
     }
-    if (c->row[code] == NULL && (c->row[code] = calloc(SMTP_VERB_COUNT, sizeof(struct sink_annot))) == NULL)
+    if (c->row[code] == NULL && (c->row[code] = calloc(REPLY_CONTEXT_IDS, sizeof(struct sink_annot))) == NULL)
         abort();
-    struct sink_annot *a = &c->row[code][verb];
+    struct sink_annot *a = &c->row[code][id];
     if (a->p == NULL) {
         struct strbuf tmp;
         sb_init(&tmp, 1 << 16);
-        render(&tmp, code, verb);
+        render(&tmp, code, x->context);
         if (tmp.p == NULL)
             sb_put(&tmp, "", 0);
         a->p = tmp.p; /* owned by the cache */
@@ -126,7 +119,7 @@ void sink_annot_free(struct sink_annot_cache *c)
     for (unsigned code = 0; code < 1000; code++) {
         if (c->row[code] == NULL)
             continue;
-        for (unsigned v = 0; v < SMTP_VERB_COUNT; v++)
+        for (unsigned v = 0; v < REPLY_CONTEXT_IDS; v++)
             free(c->row[code][v].p);
         free(c->row[code]);
         c->row[code] = NULL;

@@ -23,22 +23,20 @@ void sink_put_name(struct strbuf *sb, const char *s, size_t max);
 void sink_put_endpoint(struct strbuf *sb, const struct smtp_endpoint *e);
 /* write(2) all n bytes, again after EINTR and short writes; 0, or -1 with errno set. */
 int sink_write_all(int fd, const void *p, size_t n);
-/* What `code` means as an answer to `verb`: the context meaning when the knowledge base has one,
- * else the code's name. Never NULL. */
-const char *sink_reply_meaning(enum smtp_verb verb, int code);
-/* The verb a reply answers: the command's, or GREETING for a reply before any command. */
-enum smtp_verb sink_reply_verb(const struct smtp_session_info *s, const struct smtp_exchange *x);
+/* What a reply means where the core met it: the context the core gave (x->context, a
+ * transaction's rcpt or data_reply context), else the code's name. Never NULL. */
+const char *sink_reply_meaning(const char *context, int code);
 
-/* A reply's annotation depends only on (code, command): each sink renders it once per pair, at
- * first sight, and copies it after that (it is most of every reply a sink writes). */
+/* A reply's annotation depends only on (code, context id): each sink renders it once per pair,
+ * at first sight, and copies it after that (it is most of every reply a sink writes). */
 struct sink_annot_cache {
     struct sink_annot {
         char *p;
         size_t len;
-    } *row[1000]; /* by code, each SMTP_VERB_COUNT entries, allocated at first use */
+    } *row[1000]; /* by code, each REPLY_CONTEXT_IDS entries, allocated at first use */
 };
-typedef void sink_annot_render_fn(struct strbuf *sb, int code, enum smtp_verb verb);
-void sink_annot_put(struct sink_annot_cache *c, struct strbuf *sb, int code, enum smtp_verb verb,
+typedef void sink_annot_render_fn(struct strbuf *sb, int code, const char *context);
+void sink_annot_put(struct sink_annot_cache *c, struct strbuf *sb, int code, const struct smtp_exchange *x,
                     sink_annot_render_fn *render);
 void sink_annot_free(struct sink_annot_cache *c);
 

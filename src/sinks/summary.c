@@ -224,7 +224,9 @@ static void sm_add_fail(struct summary *sm, const struct smtp_session_info *s,
         sm_copy_name(f->enhanced, sizeof(f->enhanced), t->data_reply.enhanced,
                      sizeof(t->data_reply.enhanced));
         sm_copy_name(f->text, sizeof(f->text), t->data_reply.text, sizeof(t->data_reply.text));
+        f->context = t->data_reply.context;
     } else {
+        f->context = rc->context;
         sm_copy_name(f->enhanced, sizeof(f->enhanced), rc->enhanced, sizeof(rc->enhanced));
         sm_copy_name(f->text, sizeof(f->text), rc->text, sizeof(rc->text));
     }

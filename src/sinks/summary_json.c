@@ -425,7 +425,7 @@ static void sm_json_fail(struct jw *j, const struct sm_fail *f)
     jw_int(j, "code", f->code);
     jw_name(j, "enhanced", f->enhanced, sizeof(f->enhanced));
     jw_str(j, "class", reply_class_label(f->code));
-    jw_str(j, "meaning", sink_reply_meaning(f->stage, f->code));
+    jw_str(j, "meaning", sink_reply_meaning(f->context, f->code));
     jw_name(j, "text", f->text, sizeof(f->text));
     jw_close(j, '}');
 }

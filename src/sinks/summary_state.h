@@ -49,6 +49,7 @@ struct sm_fail {
     char client[46], server[46];
     char sender[SMTP_MAX_NAME], rcpt[SMTP_MAX_NAME];
     enum smtp_verb stage; /* RCPT or DATA (the final reply after the message) */
+    const char *context;  /* what that reply means there, as the core said (static text), or NULL */
     int code;
     char enhanced[16];
     char text[SMTP_MAX_NAME]; /* DATA: the reply's text as the core kept it; RCPT: "" */

@@ -337,7 +337,7 @@ static void tx_fail_row(struct strbuf *sb, const struct sm_fail *f, const size_t
     tx_name(sb, f->rcpt, sizeof(f->rcpt), w[3]);
     sb_printf(sb, "  %-5s %03d ", smtp_verb_name(f->stage), f->code);
     tx_name(sb, f->enhanced[0] ? f->enhanced : "-", sizeof(f->enhanced), 8);
-    sb_printf(sb, " %s %s", reply_class_label(f->code), sink_reply_meaning(f->stage, f->code));
+    sb_printf(sb, " %s %s", reply_class_label(f->code), sink_reply_meaning(f->context, f->code));
     if (f->text[0]) {
         sb_puts(sb, " (\"");
         sink_put_name(sb, f->text, sizeof(f->text));

@@ -7,24 +7,23 @@
 #include <string.h>
 #include <strings.h>
 
-#include "smtp/smtp_internal.h"
+#include "smtp/smtp_base64.h"
+#include "smtp/smtp_body.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #endif
 
-void smtp_body_begin(struct smtp_session *s)
+void smtp_body_begin(struct smtp_body *b)
 {
-    s->body.prev_crlf = true; /* the DATA line itself ended with CRLF */
-    s->body.smuggle_seen = false;
-    s->body.in_headers = true;
-    s->body.header_bytes = 0;
-    s->body.cur_name[0] = '\0';
-    sb_reset(&s->body.cur);
-    smtp_line_reset(&s->body.bdat_lines);
-    struct smtp_transaction *t = smtp_content_txn(s);
-    if (t)
-        t->have_message = true;
+    b->prev_crlf = true; /* the DATA line itself ended with CRLF */
+    b->smuggle_seen = false;
+    b->in_headers = true;
+    b->fed = false;
+    b->header_bytes = 0;
+    b->cur_name[0] = '\0';
+    sb_reset(&b->cur);
+    smtp_line_reset(&b->bdat_lines);
 }
 
 /* --- RFC 2047 encoded words ---------------------------------------------------------------- */
@@ -97,11 +96,35 @@ static size_t rfc2047_word(const uint8_t *p, size_t n, struct strbuf *out)
     return (size_t)(end + 2 - p);
 }
 
+/* A header value as it was sent, unescaped (each sink escapes it once for its output); a NUL,
+ * which a C string cannot hold, becomes the text "\x00" (smtp.h). Cut at dsz - 1 bytes. */
+static void value_to_cstr(char *dst, size_t dsz, const uint8_t *p, size_t n)
+{
+    size_t o = 0;
+    while (n && o + 1 < dsz) {
+        const uint8_t *z = memchr(p, 0, n);
+        size_t run = z ? (size_t)(z - p) : n;
+        if (run > dsz - 1 - o)
+            run = dsz - 1 - o;
+        memcpy(dst + o, p, run);
+        o += run;
+        p += run;
+        n -= run;
+        if (n == 0 || *p != 0 || o + 4 >= dsz)
+            break;
+        memcpy(dst + o, "\\x00", 4); /* a NUL, which the C string cannot hold */
+        o += 4;
+        p++;
+        n--;
+    }
+    dst[o] = '\0';
+}
+
 /* RFC 2047 6.2: whitespace between adjacent encoded words is dropped. */
 static void rfc2047_decode(const uint8_t *p, size_t n, char *dst, size_t dsz)
 {
     if (memmem(p, n, "=?", 2) == NULL) { /* no encoded word: most values */
-        esc_to_cstr(dst, dsz, p, n);
+        value_to_cstr(dst, dsz, p, n);
         return;
     }
     char buf[SMTP_MAX_HEADER_VALUE + 1]; /* fixed storage: never grows, never allocates */
@@ -126,7 +149,7 @@ static void rfc2047_decode(const uint8_t *p, size_t n, char *dst, size_t dsz)
             sb_putc(&out, (char)p[i++]);
         last_was_word = false;
     }
-    esc_to_cstr(dst, dsz, (const uint8_t *)out.p, out.len);
+    value_to_cstr(dst, dsz, (const uint8_t *)out.p, out.len);
 }
 
 /* --- headers ------------------------------------------------------------------------------- */
@@ -180,29 +203,26 @@ static char *header_slot(struct smtp_message_info *m, const char *name, bool *de
     return NULL;
 }
 
-static void header_commit(struct smtp_session *s)
+static void header_commit(struct smtp_body *b, struct smtp_message_info *m)
 {
-    struct smtp_body *b = &s->body;
-    struct smtp_transaction *t = smtp_content_txn(s);
-    if (b->cur_name[0] && t) {
+    if (b->cur_name[0] && m) {
         bool decode;
-        char *slot = header_slot(&t->message, b->cur_name, &decode);
+        char *slot = header_slot(m, b->cur_name, &decode);
         const uint8_t *v = (const uint8_t *)(b->cur.p ? b->cur.p : "");
         if (slot && decode)
             rfc2047_decode(v, b->cur.len, slot, SMTP_MAX_NAME);
         else if (slot)
-            esc_to_cstr(slot, SMTP_MAX_NAME, v, b->cur.len);
+            value_to_cstr(slot, SMTP_MAX_NAME, v, b->cur.len);
     }
     b->cur_name[0] = '\0';
     sb_reset(&b->cur);
 }
 
-static void header_line(struct smtp_session *s, const uint8_t *p, size_t n)
+static void header_line(struct smtp_body *b, struct smtp_message_info *m, const uint8_t *p, size_t n)
 {
-    struct smtp_body *b = &s->body;
     b->header_bytes += n + 2;
     if (n == 0 || b->header_bytes > SMTP_MAX_HEADER_BLOCK) {
-        header_commit(s);
+        header_commit(b, m);
         b->in_headers = false; /* RFC 5322 2.1: an empty line ends the header block */
         return;
     }
@@ -211,7 +231,7 @@ static void header_line(struct smtp_session *s, const uint8_t *p, size_t n)
             sb_put(&b->cur, p, n);
         return;
     }
-    header_commit(s);
+    header_commit(b, m);
     const uint8_t *colon = smtp_find_byte(p, n, ':');
     size_t nl = colon ? (size_t)(colon - p) : 0;
     if (colon == NULL || nl == 0 || nl >= sizeof(b->cur_name))
@@ -255,45 +275,41 @@ static ptrdiff_t bare_cr_dot(const struct smtp_line *l, size_t *after)
 
 /* A smuggling-style end at line bytes [dot, after) of a line that starts at message offset
  * `base`: where a lenient server ends the message and reads on, in message (unstuffed) offsets. */
-static void smuggling(struct smtp_session *s, const struct timeval *ts, const char *form, uint64_t base,
-                      size_t dot, size_t after, bool stuffed)
+static void smuggling(struct smtp_body *b, struct smtp_content_line *r, const char *form, uint64_t base, size_t dot,
+                      size_t after, bool stuffed)
 {
-    s->body.smuggle_seen = true;
-    struct smtp_transaction *t = smtp_content_txn(s);
-    if (t && t->nsplits < SMTP_MAX_SPLITS) {
-        size_t lead = stuffed ? 1 : 0; /* the stuffed dot is not in the message */
-        t->split[t->nsplits].end = base + (dot > lead ? dot - lead : 0);
-        t->split[t->nsplits++].resume = base + (after > lead ? after - lead : 0);
-    }
-    smtp_notice(s, SMTP_NOTICE_SMUGGLING_END_OF_DATA, SMTP_DIR_CLIENT, ts,
-                "%s inside message content: not an RFC 5321 end of data, but some servers end there", form);
+    b->smuggle_seen = true;
+    size_t lead = stuffed ? 1 : 0; /* the stuffed dot is not in the message */
+    r->smuggling = form;
+    r->split.end = base + (dot > lead ? dot - lead : 0);
+    r->split.resume = base + (after > lead ? after - lead : 0);
 }
 
-bool smtp_body_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts)
+struct smtp_content_line smtp_body_line(struct smtp_body *b, struct smtp_message_info *m, const struct smtp_line *l)
 {
-    struct smtp_body *b = &s->body;
+    struct smtp_content_line r = {0};
+    b->fed = true;
     bool lone_dot = l->len == 1 && l->p[0] == '.' && l->dropped == 0;
-    if (lone_dot && l->crlf && b->prev_crlf)
-        return true; /* <CRLF>.<CRLF> */
+    if (lone_dot && l->crlf && b->prev_crlf) {
+        r.end = true; /* <CRLF>.<CRLF> */
+        return r;
+    }
     bool stuffed = l->len > 0 && l->p[0] == '.'; /* RFC 5321 4.5.2: leading dot removed */
-    struct smtp_transaction *t = smtp_content_txn(s);
-    uint64_t base = t ? t->message.size : 0; /* where this line starts in the message */
+    uint64_t base = m ? m->size : 0; /* where this line starts in the message */
     size_t after;
     ptrdiff_t dot;
     if (lone_dot)
-        smuggling(s, ts, !l->crlf ? (b->prev_crlf ? "<CRLF>.<LF>" : "<LF>.<LF>") : "<LF>.<CRLF>", base, 0,
+        smuggling(b, &r, !l->crlf ? (b->prev_crlf ? "<CRLF>.<LF>" : "<LF>.<LF>") : "<LF>.<CRLF>", base, 0,
                   l->wire_len, stuffed);
     else if (smtp_find_byte(l->p, l->len, '\r') && (dot = bare_cr_dot(l, &after)) >= 0)
-        smuggling(s, ts, "<CR>.<CR>", base, (size_t)dot, after, stuffed);
-    if (l->wire_len > SMTP_RFC_TEXT_LINE)
-        smtp_notice(s, SMTP_NOTICE_LINE_TOO_LONG, SMTP_DIR_CLIENT, ts,
-                    "message text line of %zu bytes (RFC 5321 4.5.3.1.6: 1000)", l->wire_len);
-    if (t)
-        t->message.size += l->wire_len - (stuffed ? 1 : 0);
+        smuggling(b, &r, "<CR>.<CR>", base, (size_t)dot, after, stuffed);
+    r.too_long = l->wire_len > SMTP_RFC_TEXT_LINE;
+    if (m)
+        m->size += l->wire_len - (stuffed ? 1 : 0);
     if (b->in_headers)
-        header_line(s, l->p, l->len);
+        header_line(b, m, l->p, l->len);
     b->prev_crlf = l->crlf;
-    return false;
+    return r;
 }
 
 /* Index of the first CR or LF in p[0..n), or n. */
@@ -305,22 +321,27 @@ static size_t find_cr_lf(const uint8_t *p, size_t n)
     return k;
 }
 
+bool smtp_content_line_plain(const uint8_t *p, size_t len)
+{
+    if (len == 0 || p[0] == '.' || len > SMTP_RFC_TEXT_LINE || p[len - 1] != '\n')
+        return false;
+    size_t k = find_cr_lf(p, len - 1);
+    return k == len - 1 || (k == len - 2 && p[k] == '\r');
+}
+
 /* Plain lines one at a time from p[i], a line start: the bytes the block scan leaves (fewer
- * than a block, or from a line that stopped it). Returns where the run ends. */
+ * than a block, or from a line that stopped it), each decided by smtp_content_line_plain.
+ * Returns where the run ends. */
 static size_t plain_lines(const uint8_t *p, size_t n, size_t i)
 {
-    while (i < n && p[i] != '.') {
-        size_t k = i + find_cr_lf(p + i, n - i), lf = k;
-        if (k == n)
+    while (i < n) {
+        const uint8_t *lf = smtp_find_byte(p + i, n - i, '\n');
+        if (lf == NULL)
             break; /* the line goes on in the next segment */
-        if (p[k] == '\r') {
-            if (k + 1 == n || p[k + 1] != '\n')
-                break; /* a bare CR, or a CR the next segment may complete */
-            lf = k + 1;
-        }
-        if (lf + 1 - i > SMTP_RFC_TEXT_LINE)
+        size_t len = (size_t)(lf - (p + i)) + 1;
+        if (!smtp_content_line_plain(p + i, len))
             break;
-        i = lf + 1;
+        i += len;
     }
     return i;
 }
@@ -423,36 +444,34 @@ size_t smtp_content_plain(const uint8_t *p, size_t n, bool *crlf)
 /* Most content lines only add to the size: no leading dot (end of data, stuffing, smuggling), no
  * CR but the one before the LF (bare-CR ends), at most SMTP_RFC_TEXT_LINE bytes. Take a run of
  * them in one scan, with no per-line call; any other line stops the run. */
-size_t smtp_body_plain(struct smtp_session *s, const uint8_t *p, size_t n)
+size_t smtp_body_plain(struct smtp_body *b, struct smtp_message_info *m, const uint8_t *p, size_t n)
 {
-    bool crlf = s->body.prev_crlf;
+    b->fed = true;
+    bool crlf = b->prev_crlf;
     size_t i = smtp_content_plain(p, n, &crlf);
     if (i) {
-        struct smtp_transaction *t = smtp_content_txn(s);
-        if (t)
-            t->message.size += i;
-        s->body.prev_crlf = crlf;
+        if (m)
+            m->size += i;
+        b->prev_crlf = crlf;
     }
     return i;
 }
 
-void smtp_body_bytes(struct smtp_session *s, const uint8_t *p, size_t n)
+void smtp_body_bytes(struct smtp_body *b, struct smtp_message_info *m, const uint8_t *p, size_t n)
 {
-    struct smtp_transaction *t = smtp_content_txn(s);
-    if (t) {
-        t->message.size += n;
-        t->have_message = true;
-    }
+    b->fed = true;
+    if (m)
+        m->size += n;
     struct smtp_line l;
-    while (n && s->body.in_headers) {
-        if (!smtp_line_next(&s->body.bdat_lines, &p, &n, &l))
+    while (n && b->in_headers) {
+        if (!smtp_line_next(&b->bdat_lines, &p, &n, &l))
             break;
-        header_line(s, l.p, l.len);
+        header_line(b, m, l.p, l.len);
     }
 }
 
-void smtp_body_end(struct smtp_session *s)
+void smtp_body_end(struct smtp_body *b, struct smtp_message_info *m)
 {
-    header_commit(s);
-    s->body.in_headers = false;
+    header_commit(b, m);
+    b->in_headers = false;
 }

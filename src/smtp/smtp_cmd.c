@@ -1,8 +1,9 @@
-/* smtp_cmd.c - client command lines: verb matching, argument capture, BDAT sizes, and the
- * per-line notices (bare LF, long lines, 8-bit bytes, commands after QUIT, STARTTLS injection). */
+/* smtp_cmd.c - client command lines as facts: verb and argument, paths and ESMTP parameters,
+ * BDAT sizes, and what the line's framing says (bare LF or CR, 8-bit bytes). */
 #include <string.h>
 
-#include "smtp/smtp_internal.h"
+#include "smtp/smtp_parse.h"
+#include "smtp/smtp_text.h"
 
 static const struct {
     const char *verb;
@@ -99,113 +100,56 @@ bool smtp_parse_path(const uint8_t *p, size_t n, const char *kw, char *out, size
  * A size past INT64_MAX is malformed: no server can count that many bytes (postfix 3.7 parses it
  * into a signed 64-bit off_t, answers "521 5.5.4 Syntax" and hangs up without reading further;
  * INT64_MAX itself it takes, and reads what follows as chunk data). */
-static bool bdat_parse(const uint8_t *p, size_t n, uint64_t *size, bool *last)
+struct smtp_bdat_facts smtp_bdat_parse(const uint8_t *p, size_t n)
 {
+    struct smtp_bdat_facts f = {0};
     size_t i = 0;
     uint64_t v = 0;
     if (n == 0 || p[0] < '0' || p[0] > '9')
-        return false;
+        return f;
     for (; i < n && p[i] >= '0' && p[i] <= '9'; i++) {
         uint64_t d = (uint64_t)(p[i] - '0');
         if (v > ((uint64_t)INT64_MAX - d) / 10)
-            return false;
+            return f;
         v = v * 10 + d;
     }
-    *size = v;
-    *last = false;
-    if (i == n)
-        return true;
+    f.size = v;
+    if (i == n) {
+        f.ok = true;
+        return f;
+    }
     if (p[i] != ' ')
-        return false;
+        return f;
     while (i < n && p[i] == ' ')
         i++;
-    if (n - i == 4 && has_prefix_ci(p + i, 4, "LAST")) {
-        *last = true;
-        return true;
-    }
-    return false;
+    if (n - i == 4 && has_prefix_ci(p + i, 4, "LAST"))
+        f.ok = f.last = true;
+    return f;
 }
 
-static void line_notices(struct smtp_session *s, const struct smtp_line *l, bool sasl, const struct timeval *ts)
+void smtp_line_check(const struct smtp_line *l, bool want_8bit, struct smtp_line_facts *out)
 {
-    if (l->dropped)
-        smtp_notice(s, SMTP_NOTICE_LINE_TRUNCATED, SMTP_DIR_CLIENT, ts, "command line of %zu bytes cut at %d",
-                    l->wire_len, SMTP_MAX_LINE);
-    else if (l->len + 2 > SMTP_RFC_CMD_LINE && !sasl)
-        smtp_notice(s, SMTP_NOTICE_LINE_TOO_LONG, SMTP_DIR_CLIENT, ts,
-                    "command line of %zu bytes (RFC 5321 4.5.3.1.4: 512)", l->len + 2);
-    if (!l->crlf && !l->dropped && l->wire_len > l->len)
-        smtp_notice(s, SMTP_NOTICE_BARE_LF_CR_IN_COMMAND, SMTP_DIR_CLIENT, ts, "command line ended by a bare LF");
-    else if (smtp_find_byte(l->p, l->len, '\r'))
-        smtp_notice(s, SMTP_NOTICE_BARE_LF_CR_IN_COMMAND, SMTP_DIR_CLIENT, ts, "bare CR inside a command line");
-    if (!s->smtputf8 && !s->eightbit_noticed && !sasl) {
-        for (size_t i = 0; i < l->len; i++) {
+    out->bare_lf = !l->crlf && !l->dropped && l->wire_len > l->len;
+    out->bare_cr = !out->bare_lf && smtp_find_byte(l->p, l->len, '\r') != NULL;
+    out->eightbit = -1;
+    if (want_8bit)
+        for (size_t i = 0; i < l->len; i++)
             if (l->p[i] & 0x80) {
-                s->eightbit_noticed = true;
-                smtp_notice(s, SMTP_NOTICE_EIGHTBIT_COMMAND, SMTP_DIR_CLIENT, ts,
-                            "8-bit byte 0x%02x at offset %zu without SMTPUTF8", l->p[i], i);
+                out->eightbit = (ptrdiff_t)i;
                 break;
             }
-        }
-    }
 }
 
-static void start_bdat(struct smtp_session *s, struct smtp_pending *pc, const uint8_t *arg, size_t n,
-                       const struct timeval *ts)
+void smtp_cmd_parse(const uint8_t *p, size_t n, struct smtp_cmd_facts *out)
 {
-    uint64_t size;
-    bool last;
-    if (!bdat_parse(arg, n, &size, &last)) {
-        char shown[64];
-        esc_to_cstr(shown, sizeof(shown), arg, n < 40 ? n : 40);
-        smtp_notice(s, SMTP_NOTICE_MALFORMED_BDAT, SMTP_DIR_CLIENT, ts,
-                    "BDAT \"%s\": chunk size is not a number the server can read", shown);
-        return; /* refused (501; postfix 521 and hangs up): what follows is read as commands */
-    }
-    s->bdat_left = size;
-    s->bdat_last = pc->bdat_last = last;
-    if (last)
-        smtp_txn_closing(s); /* its reply ends the transaction (RFC 3030 2) */
-    struct smtp_transaction *t = smtp_content_txn(s);
-    if (t && !t->have_message)
-        smtp_body_begin(s); /* first chunk of this message */
-    if (t)
-        t->chunked = true;
-    if (size > 0)
-        s->cmode = SMTP_MODE_BDAT;
-    else if (t && last)
-        t->content_ended = true; /* BDAT 0 LAST */
-}
-
-void smtp_client_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts)
-{
-    /* RFC 4954 4: inside AUTH, client lines are SASL responses, not commands. A line sent while
-     * an AUTH or SASL line is still unanswered is read as SASL too: it may be a credential sent
-     * ahead of the 334, and redacting too much is the safe mistake. */
-    bool sasl = s->in_auth || s->auth_unanswered;
-    line_notices(s, l, sasl, ts);
-    if (s->quit_sent && !s->quit_noticed) {
-        s->quit_noticed = true;
-        smtp_notice(s, SMTP_NOTICE_COMMAND_AFTER_QUIT, SMTP_DIR_CLIENT, ts, "client line after QUIT");
-    }
-    if (s->starttls_sent)
-        smtp_notice(s, SMTP_NOTICE_STARTTLS_INJECTION, SMTP_DIR_CLIENT, ts,
-                    "client line sent after STARTTLS before the server's reply");
-    s->info.commands++;
-    if (sasl) {
-        smtp_pending_push(s, SMTP_VERB_SASL, "SASL", 4, l->p, l->len, ts);
-        return;
-    }
-    const uint8_t *sp = smtp_find_byte(l->p, l->len, ' ');
-    size_t vlen = sp ? (size_t)(sp - l->p) : l->len;
-    const uint8_t *arg = sp ? sp + 1 : l->p + l->len;
-    size_t alen = sp ? l->len - vlen - 1 : 0;
-    enum smtp_verb id = smtp_verb_lookup(l->p, vlen);
-    char verb[SMTP_MAX_VERB + 1];
+    const uint8_t *sp = smtp_find_byte(p, n, ' ');
+    size_t vlen = sp ? (size_t)(sp - p) : n;
+    out->arg = sp ? sp + 1 : p + n;
+    out->arg_len = sp ? n - vlen - 1 : 0;
+    out->id = smtp_verb_lookup(p, vlen);
     size_t keep = vlen < SMTP_MAX_VERB ? vlen : SMTP_MAX_VERB;
     for (size_t i = 0; i < keep; i++)
-        verb[i] = l->p[i] ? (char)ascii_upper(l->p[i]) : '?';
-    smtp_pending_push(s, id, verb, keep, arg, alen, ts);
-    if (id == SMTP_VERB_BDAT)
-        start_bdat(s, smtp_pending_last(s), arg, alen, ts);
+        out->verb[i] = p[i] ? (char)ascii_upper(p[i]) : '?';
+    out->verb[keep] = '\0';
+    out->verb_len = keep;
 }

@@ -12,6 +12,34 @@ enum {
 
 struct smtp_session;
 
+/* What the client's bytes are, as the server reads them: the session's one state. Only the state
+ * machine changes it, through one door that reports every transition to the trace hook.
+ * X(ID, "name") */
+#define SMTP_STATE_LIST(X)                                                                         \
+    X(COMMAND, "command") /* command lines */                                                      \
+    X(AUTH, "auth")       /* lines are SASL responses after a 334 (RFC 4954 4) */                  \
+    X(DATA, "data")       /* message content after 354, up to CRLF.CRLF (RFC 5321 4.1.1.4) */      \
+    X(BDAT, "bdat")       /* the bytes of a BDAT chunk (RFC 3030 2) */                             \
+    X(TLS, "tls")         /* a TLS ClientHello is expected (RFC 3207, RFC 8314) */                 \
+    X(IGNORE, "ignore")   /* encrypted or opaque: nothing more worth parsing */
+
+enum smtp_state {
+#define SMTP_STATE_ENUM(id, name) SMTP_STATE_##id,
+    SMTP_STATE_LIST(SMTP_STATE_ENUM)
+#undef SMTP_STATE_ENUM
+    SMTP_STATE_COUNT
+};
+const char *smtp_state_name(enum smtp_state st);
+
+/* One change of state: from, to, and why (a static text). */
+struct smtp_transition {
+    enum smtp_state from, to;
+    const char *why;
+};
+/* Called for every transition of every session (tests, debugging); NULL turns it off. */
+typedef void smtp_trace_fn(void *ctx, uint64_t session_id, const struct smtp_transition *t);
+void smtp_core_set_trace(smtp_trace_fn *fn, void *ctx);
+
 struct smtp_session *smtp_session_new(uint64_t id, const struct smtp_endpoint *client,
                                       const struct smtp_endpoint *server, const struct timeval *ts,
                                       const struct smtp_sink *sink, unsigned flags);

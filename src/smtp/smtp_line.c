@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/xalloc.h"
 #include "smtpsniff/limits.h"
 
 static void framer_append(struct smtp_line_framer *f, const uint8_t *p, size_t n)
@@ -24,10 +25,7 @@ static void framer_append(struct smtp_line_framer *f, const uint8_t *p, size_t n
             cap *= 2;
         if (cap > SMTP_MAX_LINE)
             cap = SMTP_MAX_LINE;
-        uint8_t *nb = realloc(f->buf, cap);
-        if (nb == NULL)
-            abort();
-        f->buf = nb;
+        f->buf = xrealloc(f->buf, cap);
         f->cap = cap;
     }
     memcpy(f->buf + f->len, p, n);

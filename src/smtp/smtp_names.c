@@ -1,4 +1,5 @@
 /* smtp_names.c - names of the core's enums, from the X-macro tables in the public headers. */
+#include "smtp/smtp_core.h"
 #include "smtpsniff/notice.h"
 #include "smtpsniff/smtp.h"
 
@@ -60,4 +61,24 @@ const char *smtp_txn_status_name(enum smtp_txn_status st)
 {
     static const char *const n[] = {"accepted", "rejected", "aborted", "incomplete"};
     return (unsigned)st < 4 ? n[st] : "incomplete";
+}
+
+const char *smtp_answer_name(enum smtp_answer a)
+{
+    static const char *const n[] = {
+#define SMTP_ANSWER_NAME(id, name) name,
+        SMTP_ANSWER_LIST(SMTP_ANSWER_NAME)
+#undef SMTP_ANSWER_NAME
+    };
+    return (unsigned)a < SMTP_ANSWER_COUNT ? n[a] : "command";
+}
+
+const char *smtp_state_name(enum smtp_state st)
+{
+    static const char *const n[] = {
+#define SMTP_STATE_NAME(id, name) name,
+        SMTP_STATE_LIST(SMTP_STATE_NAME)
+#undef SMTP_STATE_NAME
+    };
+    return (unsigned)st < SMTP_STATE_COUNT ? n[st] : "command";
 }

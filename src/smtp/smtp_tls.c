@@ -2,7 +2,7 @@
  * client's TLS ClientHello (RFC 8446 4.1.2); everything after it is opaque. */
 #include <string.h>
 
-#include "smtp/smtp_internal.h"
+#include "smtp/smtp_parse.h"
 
 struct cursor {
     const uint8_t *p;
@@ -39,19 +39,19 @@ static bool take_u16(struct cursor *c, size_t *v)
 }
 
 /* server_name extension body: list of (type, name); type 0 is host_name. */
-static bool sni_from_ext(struct smtp_session *s, struct cursor e)
+static bool sni_from_ext(struct cursor e, char *sni, size_t snisz)
 {
     size_t list, type, len;
     const uint8_t *name;
     if (!take_u16(&e, &list) || !take_u8(&e, &type) || !take_u16(&e, &len) || type != 0 ||
         !take(&e, len, &name))
         return false;
-    esc_to_cstr(s->info.sni, sizeof(s->info.sni), name, len);
+    esc_to_cstr(sni, snisz, name, len);
     return true;
 }
 
 /* Parse a complete ClientHello handshake body. */
-static void client_hello(struct smtp_session *s, struct cursor c)
+static void client_hello(struct cursor c, char *sni, size_t snisz)
 {
     size_t len, exts;
     if (!take(&c, 2 + 32, NULL) || !take_u8(&c, &len) || !take(&c, len, NULL) || /* version, random, sid */
@@ -66,36 +66,30 @@ static void client_hello(struct smtp_session *s, struct cursor c)
         struct cursor e = {c.p, len};
         if (!take(&c, len, NULL))
             return;
-        if (type == 0 && sni_from_ext(s, e))
+        if (type == 0 && sni_from_ext(e, sni, snisz))
             return;
     }
 }
 
-void smtp_tls_client_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts)
+enum smtp_tls_scan smtp_tls_scan(struct strbuf *h, const uint8_t *p, size_t n, char *sni, size_t snisz)
 {
-    struct strbuf *h = &s->tls_hello;
     sb_put(h, p, n);
     const uint8_t *b = (const uint8_t *)h->p;
-    if (h->len >= 1 && b[0] != 0x16) { /* not a handshake record */
-        if (s->info.tls == SMTP_TLS_IMPLICIT)
-            smtp_notice(s, SMTP_NOTICE_TLS_NOT_CLIENT_HELLO, SMTP_DIR_CLIENT, ts,
-                        "first client byte 0x%02x is not a TLS handshake record", b[0]);
-        s->cmode = SMTP_MODE_IGNORE;
-    } else if (h->len >= 9) {
-        size_t rec = (size_t)b[3] << 8 | b[4];
-        size_t hs = (size_t)b[6] << 16 | (size_t)b[7] << 8 | b[8];
-        if (b[5] != 1) { /* not a ClientHello */
-            s->cmode = SMTP_MODE_IGNORE;
-        } else if (h->len >= 5 + rec || h->truncated) {
-            size_t body = rec >= 4 ? rec - 4 : 0;
-            if (hs < body)
-                body = hs;
-            if (body > h->len - 9)
-                body = h->len - 9;
-            client_hello(s, (struct cursor){b + 9, body});
-            s->cmode = SMTP_MODE_IGNORE;
-        }
-    }
-    if (s->cmode == SMTP_MODE_IGNORE)
-        sb_free(h);
+    if (h->len >= 1 && b[0] != 0x16) /* not a handshake record */
+        return SMTP_TLS_NOT_HANDSHAKE;
+    if (h->len < 9)
+        return SMTP_TLS_MORE;
+    size_t rec = (size_t)b[3] << 8 | b[4];
+    size_t hs = (size_t)b[6] << 16 | (size_t)b[7] << 8 | b[8];
+    if (b[5] != 1) /* not a ClientHello */
+        return SMTP_TLS_DONE;
+    if (h->len < 5 + rec && !h->truncated)
+        return SMTP_TLS_MORE;
+    size_t body = rec >= 4 ? rec - 4 : 0;
+    if (hs < body)
+        body = hs;
+    if (body > h->len - 9)
+        body = h->len - 9;
+    client_hello((struct cursor){b + 9, body}, sni, snisz);
+    return SMTP_TLS_DONE;
 }
