@@ -2,7 +2,14 @@
 #ifndef SMTPSNIFF_NOTICE_H
 #define SMTPSNIFF_NOTICE_H
 
-enum smtp_severity { SMTP_SEV_INFO, SMTP_SEV_LOW, SMTP_SEV_MEDIUM, SMTP_SEV_HIGH };
+/* X(ID, "name"), as the enums of smtp.h. */
+#define SMTP_SEVERITY_LIST(X) X(INFO, "info") X(LOW, "low") X(MEDIUM, "medium") X(HIGH, "high")
+enum smtp_severity {
+#define SMTP_SEV_ENUM(id, name) SMTP_SEV_##id,
+    SMTP_SEVERITY_LIST(SMTP_SEV_ENUM)
+#undef SMTP_SEV_ENUM
+    SMTP_SEV_COUNT
+};
 
 /* X(ID, "stable-name", severity, "what it means") */
 #define SMTP_NOTICE_LIST(X)                                                                        \

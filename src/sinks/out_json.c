@@ -211,39 +211,30 @@ static void params_obj(struct strbuf *sb, const struct smtp_params *ps)
     sb_putc(sb, '}');
 }
 
+static void str_list(struct strbuf *sb, const char (*v)[SMTP_MAX_NAME], unsigned n)
+{
+    sb_putc(sb, '[');
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            sb_putc(sb, ',');
+        sb_json_cstr(sb, v[i]);
+    }
+    sb_putc(sb, ']');
+}
+
+/* The keys are the field names of SMTP_HEADER_LIST (smtp.h), in its order. */
 static void message_obj(struct strbuf *sb, const struct smtp_message_info *m)
 {
     SB_LIT(sb, "{\"size\":");
     sb_u64(sb, m->size);
-    static const struct {
-        const char *k;
-        size_t off;
-    } f[] = {
-        {"date", offsetof(struct smtp_message_info, date)},
-        {"from", offsetof(struct smtp_message_info, from)},
-        {"to", offsetof(struct smtp_message_info, to)},
-        {"cc", offsetof(struct smtp_message_info, cc)},
-        {"reply_to", offsetof(struct smtp_message_info, reply_to)},
-        {"message_id", offsetof(struct smtp_message_info, message_id)},
-        {"in_reply_to", offsetof(struct smtp_message_info, in_reply_to)},
-        {"subject", offsetof(struct smtp_message_info, subject)},
-        {"user_agent", offsetof(struct smtp_message_info, user_agent)},
-        {"x_originating_ip", offsetof(struct smtp_message_info, x_originating_ip)},
-    };
-    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-        SB_LIT(sb, ",\"");
-        sb_puts(sb, f[i].k);
-        SB_LIT(sb, "\":");
-        str_or_null(sb, (const char *)m + f[i].off);
-    }
-    KEY(sb, "received");
-    sb_putc(sb, '[');
-    for (unsigned i = 0; i < m->nreceived; i++) {
-        if (i)
-            sb_putc(sb, ',');
-        sb_json_cstr(sb, m->received[i]);
-    }
-    SB_LIT(sb, "]}");
+#define JSON_ONE(f, hdr, dec) (KEY(sb, #f), str_or_null(sb, m->f));
+#define JSON_ALSO(f, hdr, dec)
+#define JSON_MANY(f, hdr, mx) (KEY(sb, #f), str_list(sb, m->f, m->n##f));
+    SMTP_HEADER_LIST(JSON_ONE, JSON_ALSO, JSON_MANY)
+#undef JSON_ONE
+#undef JSON_ALSO
+#undef JSON_MANY
+    sb_putc(sb, '}');
 }
 
 static void on_transaction(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t)

@@ -306,7 +306,7 @@ static void sm_transaction(void *ctx, const struct smtp_session_info *s, const s
 {
     struct summary *sm = ctx;
     sm->txns++;
-    if ((unsigned)t->status < SM_TXN_N)
+    if ((unsigned)t->status < SMTP_TXN_COUNT)
         sm->by_status[t->status]++;
     if (t->have_message) {
         sm->messages++;
@@ -331,9 +331,9 @@ static void sm_session_end(void *ctx, const struct smtp_session_info *s)
     struct summary *sm = ctx;
     sm_note_ts(sm, &s->end);
     sm->ended++;
-    if ((unsigned)s->end_reason < SM_END_N)
+    if ((unsigned)s->end_reason < SMTP_END_COUNT)
         sm->by_end[s->end_reason]++;
-    if ((unsigned)s->tls < SM_TLS_N)
+    if ((unsigned)s->tls < SMTP_TLS_COUNT)
         sm->by_tls[s->tls]++;
     sm->bytes[0] += s->bytes[0];
     sm->bytes[1] += s->bytes[1];

@@ -148,11 +148,11 @@ static void sm_json_sessions(struct jw *j, const struct summary *sm)
     jw_u64(j, "ended", sm->ended);
     jw_u64(j, "open", sm->sessions > sm->ended ? sm->sessions - sm->ended : 0);
     jw_open(j, "by_end_reason", '{');
-    for (int r = 0; r < SM_END_N; r++)
+    for (int r = 0; r < SMTP_END_COUNT; r++)
         jw_u64(j, smtp_end_reason_name((enum smtp_end_reason)r), sm->by_end[r]);
     jw_close(j, '}');
     jw_open(j, "by_tls", '{');
-    for (int t = 0; t < SM_TLS_N; t++)
+    for (int t = 0; t < SMTP_TLS_COUNT; t++)
         jw_u64(j, smtp_tls_name((enum smtp_tls)t), sm->by_tls[t]);
     jw_close(j, '}');
     jw_open(j, "bytes", '{');
@@ -250,7 +250,7 @@ static void sm_json_transactions(struct jw *j, const struct summary *sm)
     jw_open(j, "transactions", '{');
     jw_u64(j, "total", sm->txns);
     jw_open(j, "by_status", '{');
-    for (int st = 0; st < SM_TXN_N; st++)
+    for (int st = 0; st < SMTP_TXN_COUNT; st++)
         jw_u64(j, smtp_txn_status_name((enum smtp_txn_status)st), sm->by_status[st]);
     jw_close(j, '}');
     jw_open(j, "recipients", '{');

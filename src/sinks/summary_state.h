@@ -23,10 +23,6 @@
 #define SM_CODES 1000           /* reply codes counted one by one: 000..999 */
 #define SM_OUT_MAX (512u << 20) /* a summary larger than this is refused (EFBIG) */
 
-#define SM_END_N (SMTP_END_EOF + 1)
-#define SM_TLS_N (SMTP_TLS_IMPLICIT + 1)
-#define SM_TXN_N (SMTP_TXN_INCOMPLETE + 1)
-
 /* One counted key; v[] means what the table says (sessions and failures for addresses). */
 struct sm_entry {
     bool used;
@@ -74,7 +70,7 @@ struct summary {
     struct smtp_sink sink;  /* sink.ctx points back here */
     struct timeval last_ts; /* time of the latest record (capture order): transactions carry none */
 
-    uint64_t sessions, ended, by_end[SM_END_N], by_tls[SM_TLS_N], bytes[2];
+    uint64_t sessions, ended, by_end[SMTP_END_COUNT], by_tls[SMTP_TLS_COUNT], bytes[2];
 
     uint64_t replies, by_class[6]; /* [2]..[5]; [0] invalid */
     uint64_t by_code[SM_CODES], code_other;
@@ -83,7 +79,7 @@ struct summary {
     uint64_t commands, by_verb[SMTP_VERB_COUNT];
     struct sm_table unknown_verbs;
 
-    uint64_t txns, by_status[SM_TXN_N], messages, message_bytes;
+    uint64_t txns, by_status[SMTP_TXN_COUNT], messages, message_bytes;
     uint64_t rcpt_ok, rcpt_bad, rcpt_none, rcpt_dropped;
 
     uint64_t auth_sessions;

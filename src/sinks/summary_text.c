@@ -101,14 +101,14 @@ static void tx_sessions(struct strbuf *sb, const struct summary *sm)
     tx_u64(sb, "total", sm->sessions);
     tx_u64(sb, "ended", sm->ended);
     tx_u64(sb, "still open", sm->sessions > sm->ended ? sm->sessions - sm->ended : 0);
-    for (int r = 0; r < SM_END_N; r++) {
+    for (int r = 0; r < SMTP_END_COUNT; r++) {
         const char *name = smtp_end_reason_name((enum smtp_end_reason)r);
         size_t n = strnlen(name, 40);
         memcpy(label, "end: ", 5);
         memcpy(label + 5, name, n + 1);
         tx_u64(sb, label, sm->by_end[r]);
     }
-    for (int t = 0; t < SM_TLS_N; t++) {
+    for (int t = 0; t < SMTP_TLS_COUNT; t++) {
         const char *name = smtp_tls_name((enum smtp_tls)t);
         size_t n = strnlen(name, 40);
         memcpy(label, "tls: ", 5);
@@ -188,7 +188,7 @@ static void tx_transactions(struct strbuf *sb, const struct summary *sm)
 {
     tx_heading(sb, "Transactions");
     tx_u64(sb, "total", sm->txns);
-    for (int st = 0; st < SM_TXN_N; st++)
+    for (int st = 0; st < SMTP_TXN_COUNT; st++)
         tx_u64(sb, smtp_txn_status_name((enum smtp_txn_status)st), sm->by_status[st]);
     tx_u64(sb, "recipients accepted", sm->rcpt_ok);
     tx_u64(sb, "recipients rejected", sm->rcpt_bad);
