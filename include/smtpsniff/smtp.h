@@ -78,9 +78,16 @@ struct smtp_command {
     struct timeval ts;
 };
 
+/* An enhanced status code parsed (RFC 3463 2, enhanced_parse_span in reply.h); cls 0: none. */
+struct smtp_enhanced {
+    uint8_t cls;             /* 2, 4 or 5 */
+    uint16_t subject, detail; /* 0..999 */
+};
+
 struct smtp_reply {
     int code;           /* 200..599 normally; 0 never reaches a sink */
-    char enhanced[16];  /* "2.1.5", or "" */
+    char enhanced[16];  /* "2.1.5" as sent, or "" */
+    struct smtp_enhanced enh; /* the same code parsed; cls 0 when there is none */
     unsigned nlines;    /* lines kept in line[] */
     unsigned lines_dropped;
     struct timeval ts;  /* time of the final line */

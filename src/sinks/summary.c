@@ -164,11 +164,10 @@ static void sm_count_reply(struct summary *sm, const struct smtp_session_info *s
         sm->by_code[r->code]++;
     else
         sm->code_other++;
-    if (r->enhanced[0]) {
+    if (r->enh.cls) { /* counted by the code the core parsed: "5.01.1" is 5.1.1 */
         char key[SM_KEY];
-        esc_to_cstr(key, sizeof(key), (const uint8_t *)r->enhanced,
-                    strnlen(r->enhanced, sizeof(r->enhanced)));
-        sm_table_add(&sm->enhanced, key, 0, 1, 0);
+        snprintf(key, sizeof(key), "%u.%u.%u", r->enh.cls, r->enh.subject, r->enh.detail);
+        sm_table_add(&sm->enhanced, key, sm_enhanced_pack(r->enh), 1, 0);
     }
     if (r->code >= 400 && r->code < 600) {
         sm_table_add(&sm->clients, s->client.ip, 0, 0, 1);

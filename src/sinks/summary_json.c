@@ -189,10 +189,8 @@ static void sm_json_enhanced(struct jw *j, const struct summary *sm)
     const struct sm_entry **v = sm_table_sorted(&sm->enhanced, sm_cmp_key, &n);
     jw_open(j, "by_enhanced", '{');
     for (size_t i = 0; i < n; i++) {
-        int cls, subject, detail;
-        const struct enhanced_entry *e = NULL;
-        if (enhanced_parse(v[i]->key, &cls, &subject, &detail) == 0)
-            e = enhanced_lookup(subject, detail);
+        struct smtp_enhanced c = sm_enhanced_unpack(v[i]->code);
+        const struct enhanced_entry *e = enhanced_lookup(c.subject, c.detail);
         jw_open(j, v[i]->key, '{');
         jw_u64(j, "count", v[i]->v[0]);
         jw_str(j, "name", e ? e->name : NULL);

@@ -98,6 +98,17 @@ struct summary {
 
 /* The first name a file (by SHA-256) was seen under, or "". */
 const char *sm_file_name(const struct summary *sm, const char *sha256);
+/* The `code` of an entry of the enhanced table: the parsed code, so writers need not parse. */
+static inline int sm_enhanced_pack(struct smtp_enhanced e)
+{
+    return e.cls * 1000000 + e.subject * 1000 + e.detail;
+}
+
+static inline struct smtp_enhanced sm_enhanced_unpack(int code)
+{
+    return (struct smtp_enhanced){.cls = (uint8_t)(code / 1000000), .subject = (uint16_t)(code / 1000 % 1000),
+                                  .detail = (uint16_t)(code % 1000)};
+}
 
 /* Index of a reply code's class in by_class: 2..5, or 0 for anything else. */
 int sm_class_index(int code);

@@ -140,10 +140,8 @@ static void tx_enhanced(struct strbuf *sb, const struct summary *sm)
     if (n || sm->enhanced.other[0])
         sb_printf(sb, "\n  %-12s %12s  %s\n", "enhanced", "count", "name");
     for (size_t i = 0; i < n; i++) {
-        int cls, subject, detail;
-        const struct enhanced_entry *e = NULL;
-        if (enhanced_parse(v[i]->key, &cls, &subject, &detail) == 0)
-            e = enhanced_lookup(subject, detail);
+        struct smtp_enhanced c = sm_enhanced_unpack(v[i]->code);
+        const struct enhanced_entry *e = enhanced_lookup(c.subject, c.detail);
         sb_puts(sb, "  ");
         tx_name(sb, v[i]->key, sizeof(v[i]->key), 12);
         sb_printf(sb, " %12llu  %s\n", (unsigned long long)v[i]->v[0], e ? e->name : "-");
