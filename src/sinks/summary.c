@@ -369,6 +369,11 @@ struct summary *summary_new(void)
     return sm;
 }
 
+void summary_set_reasm(struct summary *sm, const struct reasm_stats *st)
+{
+    sm->reasm = *st;
+}
+
 struct smtp_sink *summary_sink(struct summary *sm)
 {
     return &sm->sink;

@@ -138,6 +138,20 @@ static void sm_json_capture(struct jw *j, const struct capture_stats *cs)
     else
         sb_puts(j->sb, "null");
     sm_json_pcap(j, cs);
+    jw_open(j, "skipped", '{');
+#define SM_JSON_SKIPPED(field, name, label, lost) jw_u64(j, name, cs->skipped.field);
+    CAPTURE_COUNTER_LIST(SM_JSON_SKIPPED)
+#undef SM_JSON_SKIPPED
+    jw_close(j, '}');
+    jw_close(j, '}');
+}
+
+static void sm_json_reasm(struct jw *j, const struct reasm_stats *st)
+{
+    jw_open(j, "reassembly", '{');
+#define SM_JSON_REASM(field, name, label, lost) jw_u64(j, name, st->field);
+    REASM_COUNTER_LIST(SM_JSON_REASM)
+#undef SM_JSON_REASM
     jw_close(j, '}');
 }
 
@@ -447,6 +461,7 @@ void summary_json(const struct summary *sm, const struct capture_stats *cs, stru
     jw_open(&j, NULL, '{');
     jw_u64(&j, "schema", SM_SCHEMA);
     sm_json_capture(&j, cs);
+    sm_json_reasm(&j, &sm->reasm);
     sm_json_sessions(&j, sm);
     sm_json_replies(&j, sm);
     sm_json_commands(&j, sm);

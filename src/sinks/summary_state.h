@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include "reasm/reasm.h"
 #include "sinks/sinks.h"
 #include "smtpsniff/smtp.h"
 #include "lib/strbuf.h"
@@ -69,6 +70,7 @@ struct sm_content {
 struct summary {
     struct smtp_sink sink;  /* sink.ctx points back here */
     struct timeval last_ts; /* time of the latest record (capture order): transactions carry none */
+    struct reasm_stats reasm; /* summary_set_reasm; zero when never set */
 
     uint64_t sessions, ended, by_end[SMTP_END_COUNT], by_tls[SMTP_TLS_COUNT], bytes[2];
 

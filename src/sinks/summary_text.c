@@ -92,6 +92,17 @@ static void tx_capture(struct strbuf *sb, const struct capture_stats *cs)
         tx_u64(sb, "pcap dropped", cs->ps_drop);
         tx_u64(sb, "pcap dropped by interface", cs->ps_ifdrop);
     }
+#define TX_SKIPPED(field, name, label, lost) tx_u64(sb, "skipped: " label, cs->skipped.field);
+    CAPTURE_COUNTER_LIST(TX_SKIPPED)
+#undef TX_SKIPPED
+}
+
+static void tx_reasm(struct strbuf *sb, const struct reasm_stats *st)
+{
+    tx_heading(sb, "Reassembly");
+#define TX_REASM(field, name, label, lost) tx_u64(sb, label, st->field);
+    REASM_COUNTER_LIST(TX_REASM)
+#undef TX_REASM
 }
 
 static void tx_sessions(struct strbuf *sb, const struct summary *sm)
@@ -365,6 +376,7 @@ void summary_text(const struct summary *sm, const struct capture_stats *cs, stru
 {
     sb_puts(sb, "smtpsniff summary\n");
     tx_capture(sb, cs);
+    tx_reasm(sb, &sm->reasm);
     tx_sessions(sb, sm);
     tx_replies(sb, sm);
     tx_commands(sb, sm);
