@@ -155,6 +155,24 @@ static void sm_count_command(struct summary *sm, const struct smtp_command *c)
     sm_table_add(&sm->unknown_verbs, key, 0, 1, 0);
 }
 
+/* "C.S.D" of a parsed code, in decimal (a snprintf here, once per reply, cost 5% of a run). */
+static void sm_enhanced_key(char key[SM_KEY], struct smtp_enhanced e)
+{
+    unsigned part[3] = {e.cls, e.subject, e.detail};
+    size_t o = 0;
+    for (int i = 0; i < 3; i++) {
+        unsigned v = part[i] % 1000;
+        if (i)
+            key[o++] = '.';
+        if (v >= 100)
+            key[o++] = (char)('0' + v / 100);
+        if (v >= 10)
+            key[o++] = (char)('0' + v / 10 % 10);
+        key[o++] = (char)('0' + v % 10);
+    }
+    key[o] = '\0';
+}
+
 static void sm_count_reply(struct summary *sm, const struct smtp_session_info *s, const struct smtp_reply *r)
 {
     sm_note_ts(sm, &r->ts);
@@ -166,7 +184,7 @@ static void sm_count_reply(struct summary *sm, const struct smtp_session_info *s
         sm->code_other++;
     if (r->enh.cls) { /* counted by the code the core parsed: "5.01.1" is 5.1.1 */
         char key[SM_KEY];
-        snprintf(key, sizeof(key), "%u.%u.%u", r->enh.cls, r->enh.subject, r->enh.detail);
+        sm_enhanced_key(key, r->enh);
         sm_table_add(&sm->enhanced, key, sm_enhanced_pack(r->enh), 1, 0);
     }
     if (r->code >= 400 && r->code < 600) {
