@@ -499,8 +499,8 @@ static void report_counts(const struct options *o, bool input_error)
     struct strbuf sb;
     sb_init(&sb, 4096);
     if (cs.live)
-        sb_printf(&sb, "smtpsniff: %llu packets captured, %llu received by filter, %llu dropped by kernel, "
-                       "%llu dropped by interface", (unsigned long long)cs.packets, (unsigned long long)cs.ps_recv,
+        sb_printf(&sb, "smtpsniff: %llu packets captured, %llu packets received by filter, %llu packets "
+                       "dropped by kernel, %llu dropped by interface", (unsigned long long)cs.packets, (unsigned long long)cs.ps_recv,
                   (unsigned long long)cs.ps_drop, (unsigned long long)cs.ps_ifdrop);
     else
         sb_printf(&sb, "smtpsniff: %llu packets read", (unsigned long long)cs.packets);

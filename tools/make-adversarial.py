@@ -503,8 +503,8 @@ def adv_discards(p):
     frames that are not SMTP (ARP, UDP, TCP between other ports); damaged or unusable IP (a header
     length below 5 words, a fragment shorter than 8 bytes, a packet longer than what was captured,
     a 240/4 source, an IPv6 fragment, IPv6 of a stream whose SYN was not seen, a source-routed
-    IPv4 packet, which libnids refuses); 20 sessions open at once (with --max-sessions 16 libnids
-    evicts the oldest); a session whose client data behind a lost segment fills libnids'
+    IPv4 packet, which libnids refuses); 20 sessions open at once (--max-sessions 16 evicts the
+    4 oldest); a session whose client data behind a lost segment fills libnids'
     out-of-order queue (64 KB, then discarded whole); a session with a segment whose TCP data
     offset points past its end."""
     lo, far = CLIENT_IP, bytes([10, 9, 9, 9])
