@@ -225,7 +225,7 @@ Test(cli, truncated_capture, .init = setup, .fini = teardown, .timeout = CLI_TIM
 
 /* Everything skipped or discarded is counted and told in one line on stderr (docs/smtpsniff.1):
  * pcaps/adv-discards.pcap holds one of each, and 20 sessions at once that --max-sessions 16 cuts. */
-Test(cli, end_of_run_line_counts_discards, .init = setup, .fini = teardown, .timeout = 30)
+Test(cli, end_of_run_line_counts_discards, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
 {
     struct run r = run_sniff(NULL, "-q --max-sessions 16 -r pcaps/adv-discards.pcap");
     cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
@@ -236,7 +236,7 @@ Test(cli, end_of_run_line_counts_discards, .init = setup, .fini = teardown, .tim
 }
 
 /* A file read whole with nothing discarded says nothing on stderr (stderr is no terminal here). */
-Test(cli, end_of_run_line_quiet_when_nothing_lost, .init = setup, .fini = teardown, .timeout = 30)
+Test(cli, end_of_run_line_quiet_when_nothing_lost, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
 {
     struct run r = run_sniff(NULL, "-q --idle-timeout 600 -r pcaps/adv-no-fin.pcap -r pcaps/postfix-basic.pcap");
     cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
