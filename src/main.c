@@ -478,6 +478,40 @@ static void count_item(struct strbuf *sb, const char **group, const char *label,
     sb_printf(sb, "%s %llu", label, (unsigned long long)v);
 }
 
+/* Whether any counter of possibly-SMTP data that was dropped (kernel, capture, reassembly) is set. */
+static bool counts_lost(const struct capture_stats *cs, const struct reasm_stats *st)
+{
+    bool lost = cs->ps_drop || cs->ps_ifdrop;
+#define LOST_CAP(field, name, label, is_lost) lost = lost || (is_lost && cs->skipped.field != 0);
+#define LOST_REASM(field, name, label, is_lost) lost = lost || (is_lost && st->field != 0);
+    CAPTURE_COUNTER_LIST(LOST_CAP)
+    REASM_COUNTER_LIST(LOST_REASM)
+#undef LOST_CAP
+#undef LOST_REASM
+    return lost;
+}
+
+/* The counters that are not zero, by group: not SMTP, discarded, sessions ended by. */
+static void counts_groups(struct strbuf *sb, const struct capture_stats *cs, const struct reasm_stats *st)
+{
+    const char *group = "not SMTP";
+#define ITEM_CAP(field, name, label, is_lost)                                                      \
+    count_item(sb, &group, label, want_lost == is_lost ? cs->skipped.field : 0);
+#define ITEM_REASM(field, name, label, is_lost)                                                    \
+    count_item(sb, &group, label, want_lost == is_lost ? st->field : 0);
+    bool want_lost = false;
+    CAPTURE_COUNTER_LIST(ITEM_CAP)
+    group = "discarded";
+    want_lost = true;
+    CAPTURE_COUNTER_LIST(ITEM_CAP)
+    REASM_COUNTER_LIST(ITEM_REASM)
+    group = "sessions ended by";
+    want_lost = false;
+    REASM_COUNTER_LIST(ITEM_REASM)
+#undef ITEM_CAP
+#undef ITEM_REASM
+}
+
 /* The end-of-run line on stderr, like tcpdump's "packets captured / received by filter / dropped
  * by kernel": what was read, then what was not SMTP, then every counter of discarded data. Live
  * capture: always. Files: when something was discarded, or the progress line was on (an
@@ -488,34 +522,18 @@ static void report_counts(const struct options *o, bool input_error)
     struct reasm_stats st;
     capture_stats(G.cap, &cs);
     reasm_get_stats(&st);
-    bool lost = cs.ps_drop || cs.ps_ifdrop;
-#define LOST(field, name, label, is_lost) lost = lost || (is_lost && field != 0);
-#define LOST_CAP(field, name, label, is_lost) LOST(cs.skipped.field, name, label, is_lost)
-#define LOST_REASM(field, name, label, is_lost) LOST(st.field, name, label, is_lost)
-    CAPTURE_COUNTER_LIST(LOST_CAP)
-    REASM_COUNTER_LIST(LOST_REASM)
-    if (!cs.live && (input_error || !(lost || o->cap.progress)))
+    if (!cs.live && (input_error || !(counts_lost(&cs, &st) || o->cap.progress)))
         return;
     struct strbuf sb;
     sb_init(&sb, 4096);
     if (cs.live)
-        sb_printf(&sb, "smtpsniff: %llu packets captured, %llu packets received by filter, %llu packets "
-                       "dropped by kernel, %llu dropped by interface", (unsigned long long)cs.packets, (unsigned long long)cs.ps_recv,
+        sb_printf(&sb, "smtpsniff: %llu packets captured, %llu packets received by filter, "
+                       "%llu packets dropped by kernel, %llu dropped by interface",
+                  (unsigned long long)cs.packets, (unsigned long long)cs.ps_recv,
                   (unsigned long long)cs.ps_drop, (unsigned long long)cs.ps_ifdrop);
     else
         sb_printf(&sb, "smtpsniff: %llu packets read", (unsigned long long)cs.packets);
-    const char *group = "not SMTP";
-#define ITEM_IF(cond, v, label) count_item(&sb, &group, label, (cond) ? (v) : 0);
-#define KEPT_CAP(field, name, label, is_lost) ITEM_IF(!is_lost, cs.skipped.field, label)
-#define LOST_CAP_ITEM(field, name, label, is_lost) ITEM_IF(is_lost, cs.skipped.field, label)
-#define KEPT_REASM(field, name, label, is_lost) ITEM_IF(!is_lost, st.field, label)
-#define LOST_REASM_ITEM(field, name, label, is_lost) ITEM_IF(is_lost, st.field, label)
-    CAPTURE_COUNTER_LIST(KEPT_CAP)
-    group = "discarded";
-    CAPTURE_COUNTER_LIST(LOST_CAP_ITEM)
-    REASM_COUNTER_LIST(LOST_REASM_ITEM)
-    group = "sessions ended by";
-    REASM_COUNTER_LIST(KEPT_REASM)
+    counts_groups(&sb, &cs, &st);
     fprintf(stderr, "%s\n", sb.p);
     sb_free(&sb);
 }

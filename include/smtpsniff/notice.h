@@ -54,7 +54,8 @@ enum smtp_severity {
     X(SESSION_EVICTED, "session-evicted", SMTP_SEV_MEDIUM,                                         \
       "the session was dropped to make room for newer ones (--max-sessions)")                     \
     X(REASM_QUEUE_OVERFLOW, "reassembly-queue-overflow", SMTP_SEV_MEDIUM,                          \
-      "reassembly discarded the bytes it held out of order (libnids keeps 64 KB a direction); the rest of that direction is lost") \
+      "reassembly discarded the bytes it held out of order (libnids keeps 64 KB a direction); "   \
+      "the rest of that direction is lost")                                                        \
     X(BAD_TCP_SEGMENT, "bad-tcp-segment", SMTP_SEV_MEDIUM,                                         \
       "a TCP segment of the session with a malformed header was discarded before reassembly")     \
     X(TLS_NOT_CLIENT_HELLO, "tls-unexpected", SMTP_SEV_LOW,                                        \

@@ -1,6 +1,7 @@
 /* json.h - the one JSON writer, for JSON Lines (out_json.c, content_json.c), the extraction index
- * (extract.c), the JSON summary (summary_json.c) and `smtpsniff explain --json` (explain.c). Values go straight into a strbuf; strings are escaped
- * by sb_json_str (strbuf.c), so any input gives valid JSON, invalid UTF-8 included (docs/json.md).
+ * (extract.c), the JSON summary (summary_json.c) and `smtpsniff explain --json` (explain.c).
+ * Values go straight into a strbuf; strings are escaped by sb_json_str (strbuf.c), so any input
+ * gives valid JSON, invalid UTF-8 included (docs/json.md).
  *
  * Two layouts over the same value writers:
  * - compact (JSON Lines, the hot path): the caller writes the brackets; JSON_KEY writes ,"k": for a

@@ -164,7 +164,8 @@ static const struct {
 } header_slots[] = {
 #define HDR_ONE(f, hdr, dec) {hdr, sizeof(hdr) - 1, offsetof(struct smtp_message_info, f), SIZE_MAX, 1, dec},
 #define HDR_MANY(f, hdr, mx)                                                                       \
-    {hdr, sizeof(hdr) - 1, offsetof(struct smtp_message_info, f), offsetof(struct smtp_message_info, n##f), mx, false},
+    {hdr, sizeof(hdr) - 1, offsetof(struct smtp_message_info, f),                                  \
+     offsetof(struct smtp_message_info, n##f), mx, false},
     SMTP_HEADER_LIST(HDR_ONE, HDR_ONE, HDR_MANY)
 #undef HDR_ONE
 #undef HDR_MANY
