@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "smtp/smtp_core.h"
 #include "smtpsniff/notice.h"
 #include "smtpsniff/smtp.h"
 
@@ -14,6 +15,8 @@ static const char *txn_name(int v) { return smtp_txn_status_name((enum smtp_txn_
 static const char *sev_name(int v) { return smtp_severity_name((enum smtp_severity)v); }
 static const char *notice_name(int v) { return smtp_notice_name((enum smtp_notice_id)v); }
 static const char *notice_desc(int v) { return smtp_notice_description((enum smtp_notice_id)v); }
+static const char *answer_name(int v) { return smtp_answer_name((enum smtp_answer)v); }
+static const char *state_name(int v) { return smtp_state_name((enum smtp_state)v); }
 
 /* Values 0..count-1 have non-empty names, no two the same. */
 static void check_names(const char *what, name_fn fn, int count)
@@ -34,6 +37,8 @@ Test(names, every_value_named_once)
     check_names("severity", sev_name, SMTP_SEV_COUNT);
     check_names("notice", notice_name, SMTP_NOTICE_COUNT);
     check_names("notice description", notice_desc, SMTP_NOTICE_COUNT);
+    check_names("answer", answer_name, SMTP_ANSWER_COUNT);
+    check_names("state", state_name, SMTP_STATE_COUNT);
 }
 
 /* The names that reach JSON and the summary (docs/json.md, docs/summary.md). */
@@ -55,4 +60,6 @@ Test(names, out_of_range_falls_back)
     cr_expect_str_eq(smtp_severity_name((enum smtp_severity)SMTP_SEV_COUNT), "info");
     cr_expect_str_eq(smtp_notice_name((enum smtp_notice_id)SMTP_NOTICE_COUNT), "unknown");
     cr_expect_str_eq(smtp_verb_name((enum smtp_verb)SMTP_VERB_COUNT), "");
+    cr_expect_str_eq(smtp_answer_name((enum smtp_answer)SMTP_ANSWER_COUNT), "command");
+    cr_expect_str_eq(smtp_state_name((enum smtp_state)SMTP_STATE_COUNT), "command");
 }
