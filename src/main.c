@@ -454,6 +454,9 @@ static int write_summary(const struct options *o)
         return 0;
     struct capture_stats cs;
     capture_stats(G.cap, &cs);
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    summary_set_reasm(G.summary, &st);
     if (summary_write(G.summary, &cs, o->summary_path, (enum summary_format)o->summary_fmt) != 0) {
         fprintf(stderr, "smtpsniff: %s: cannot write summary: %s\n", o->summary_path, strerror(errno));
         return -1;
@@ -461,14 +464,78 @@ static int write_summary(const struct options *o)
     return 0;
 }
 
-static void report_live_drops(void)
+/* ", label N" for a counter that is not zero, in the group `*group` opens ("; name: ..."). */
+static void count_item(struct strbuf *sb, const char **group, const char *label, uint64_t v)
+{
+    if (v == 0)
+        return;
+    if (*group) {
+        sb_printf(sb, "; %s: ", *group);
+        *group = NULL;
+    } else {
+        sb_puts(sb, ", ");
+    }
+    sb_printf(sb, "%s %llu", label, (unsigned long long)v);
+}
+
+/* Whether any counter of possibly-SMTP data that was dropped (kernel, capture, reassembly) is set. */
+static bool counts_lost(const struct capture_stats *cs, const struct reasm_stats *st)
+{
+    bool lost = cs->ps_drop || cs->ps_ifdrop;
+#define LOST_CAP(field, name, label, is_lost) lost = lost || (is_lost && cs->skipped.field != 0);
+#define LOST_REASM(field, name, label, is_lost) lost = lost || (is_lost && st->field != 0);
+    CAPTURE_COUNTER_LIST(LOST_CAP)
+    REASM_COUNTER_LIST(LOST_REASM)
+#undef LOST_CAP
+#undef LOST_REASM
+    return lost;
+}
+
+/* The counters that are not zero, by group: not SMTP, discarded, sessions ended by. */
+static void counts_groups(struct strbuf *sb, const struct capture_stats *cs, const struct reasm_stats *st)
+{
+    const char *group = "not SMTP";
+#define ITEM_CAP(field, name, label, is_lost)                                                      \
+    count_item(sb, &group, label, want_lost == is_lost ? cs->skipped.field : 0);
+#define ITEM_REASM(field, name, label, is_lost)                                                    \
+    count_item(sb, &group, label, want_lost == is_lost ? st->field : 0);
+    bool want_lost = false;
+    CAPTURE_COUNTER_LIST(ITEM_CAP)
+    group = "discarded";
+    want_lost = true;
+    CAPTURE_COUNTER_LIST(ITEM_CAP)
+    REASM_COUNTER_LIST(ITEM_REASM)
+    group = "sessions ended by";
+    want_lost = false;
+    REASM_COUNTER_LIST(ITEM_REASM)
+#undef ITEM_CAP
+#undef ITEM_REASM
+}
+
+/* The end-of-run line on stderr, like tcpdump's "packets captured / received by filter / dropped
+ * by kernel": what was read, then what was not SMTP, then every counter of discarded data. Live
+ * capture: always. Files: when something was discarded, or the progress line was on (an
+ * interactive run); never after an input error, whose one line says what went wrong. */
+static void report_counts(const struct options *o, bool input_error)
 {
     struct capture_stats cs;
+    struct reasm_stats st;
     capture_stats(G.cap, &cs);
+    reasm_get_stats(&st);
+    if (!cs.live && (input_error || !(counts_lost(&cs, &st) || o->cap.progress)))
+        return;
+    struct strbuf sb;
+    sb_init(&sb, 4096);
     if (cs.live)
-        fprintf(stderr, "smtpsniff: %llu packets received by filter, %llu dropped by kernel, %llu dropped by "
-                        "interface\n",
-                (unsigned long long)cs.ps_recv, (unsigned long long)cs.ps_drop, (unsigned long long)cs.ps_ifdrop);
+        sb_printf(&sb, "smtpsniff: %llu packets captured, %llu packets received by filter, "
+                       "%llu packets dropped by kernel, %llu dropped by interface",
+                  (unsigned long long)cs.packets, (unsigned long long)cs.ps_recv,
+                  (unsigned long long)cs.ps_drop, (unsigned long long)cs.ps_ifdrop);
+    else
+        sb_printf(&sb, "smtpsniff: %llu packets read", (unsigned long long)cs.packets);
+    counts_groups(&sb, &cs, &st);
+    fprintf(stderr, "%s\n", sb.p);
+    sb_free(&sb);
 }
 
 static int run(const struct options *o)
@@ -527,7 +594,7 @@ static int run(const struct options *o)
     sinks_free(&k); /* the sinks' last records go out before a summary that shares stdout */
     if (write_summary(o) != 0)
         status = EXIT_INPUT;
-    report_live_drops();
+    report_counts(o, rc != 0);
     summary_free(G.summary);
     capture_close(G.cap);
     if (fflush(stdout) != 0 || ferror(stdout)) {

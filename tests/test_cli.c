@@ -221,6 +221,28 @@ Test(cli, truncated_capture, .init = setup, .fini = teardown, .timeout = CLI_TIM
                   exchanges);
 }
 
+/* ---- the end-of-run line ------------------------------------------------------------------- */
+
+/* Everything skipped or discarded is counted and told in one line on stderr (docs/smtpsniff.1):
+ * pcaps/adv-discards.pcap holds one of each, and 20 sessions at once that --max-sessions 16 cuts. */
+Test(cli, end_of_run_line_counts_discards, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    struct run r = run_sniff(NULL, "-q --max-sessions 16 -r pcaps/adv-discards.pcap");
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect_str_eq(r.err, "smtpsniff: 236 packets read; not SMTP: not IP 1, not TCP 1, other ports 1; "
+                            "discarded: bad IP header 1, short IP fragments 1, IPv6 not followed 1, IPv6 "
+                            "fragments 1, truncated 1, reserved 240/4 addresses 1, reassembly queue overflows 1, "
+                            "bad TCP segments 1, IP reassembly warnings 1, sessions evicted 4\n");
+}
+
+/* A file read whole with nothing discarded says nothing on stderr (stderr is no terminal here). */
+Test(cli, end_of_run_line_quiet_when_nothing_lost, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    struct run r = run_sniff(NULL, "-q --idle-timeout 600 -r pcaps/adv-no-fin.pcap -r pcaps/postfix-basic.pcap");
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect_str_empty(r.err, "%s", r.err);
+}
+
 /* ---- help and version ---------------------------------------------------------------------- */
 
 static void check_help(const char *opt)

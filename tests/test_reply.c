@@ -328,11 +328,55 @@ Test(enhanced, parse_accepts)
     cr_assert(s == 999 && d == 999);
 }
 
+/* RFC 3463 2: subject and detail are 1*3digit, so leading zeros are digits like any other. */
+Test(enhanced, parse_leading_zeros)
+{
+    int c, s, d;
+    cr_assert_eq(enhanced_parse("5.01.1", &c, &s, &d), 0);
+    cr_assert(c == 5 && s == 1 && d == 1);
+    cr_assert_eq(enhanced_parse("4.007.000", &c, &s, &d), 0);
+    cr_assert(c == 4 && s == 7 && d == 0);
+}
+
+/* The span form the core uses: the code ends at the end or at a space, and says how long it is. */
+Test(enhanced, parse_span)
+{
+    static const struct {
+        const char *text;
+        int ok;
+        size_t used;
+        unsigned cls, subject, detail;
+    } rows[] = {
+        {"5.1.1 User unknown", 0, 5, 5, 1, 1},
+        {"2.0.0", 0, 5, 2, 0, 0},
+        {"4.7.030 greylisted", 0, 7, 4, 7, 30},
+        {"5.1.1\tUser", -1, 0, 0, 0, 0},
+        {"5.1.1.2 x", -1, 0, 0, 0, 0},
+        {"5.1.1000 x", -1, 0, 0, 0, 0},
+        {"3.1.1 x", -1, 0, 0, 0, 0},
+        {"OK", -1, 0, 0, 0, 0},
+        {"5.1", -1, 0, 0, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct smtp_enhanced e = {9, 9, 9};
+        size_t used = 99;
+        int rc = enhanced_parse_span((const uint8_t *)rows[i].text, strlen(rows[i].text), &e, &used);
+        cr_expect_eq(rc, rows[i].ok, "\"%s\": %d", rows[i].text, rc);
+        if (rows[i].ok == 0)
+            cr_expect(used == rows[i].used && e.cls == rows[i].cls && e.subject == rows[i].subject &&
+                          e.detail == rows[i].detail,
+                      "\"%s\": %zu %u.%u.%u", rows[i].text, used, e.cls, e.subject, e.detail);
+        else
+            cr_expect(used == 99 && e.cls == 9, "\"%s\" wrote outputs", rows[i].text);
+    }
+}
+
 Test(enhanced, parse_rejects)
 {
     static const char *const bad[] = {
         "5.x", "1.1.1", "6.0.0", "5.1", "", "5.1.1000", "3.1.1", "5.1.1.", "5..1", ".5.1.1",
-        "5.01.1", "5.1.01", "55.1.1", "5.1.1 ", " 5.1.1", "5.1.-1", "5,1,1", "x.1.1",
+        "5.0001.1", "5.1.0001", "55.1.1", "5.1.1 ", " 5.1.1", "5.1.-1", "5,1,1", "x.1.1", "05.1.1",
+        "5.1.1x", "5.1.", "5.",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int c = -7, s = -7, d = -7;

@@ -47,6 +47,8 @@ static struct smtp_reply mk_reply(int code, const char *enh, unsigned n, const c
     memset(&r, 0, sizeof(r));
     r.code = code;
     memcpy(r.enhanced, enh, strlen(enh));
+    size_t used; /* parsed as the core parses it */
+    enhanced_parse_span((const uint8_t *)enh, strlen(enh), &r.enh, &used);
     r.nlines = n;
     for (unsigned i = 0; i < n; i++)
         r.line[i] = (struct smtp_span){(const uint8_t *)lines[i], strlen(lines[i])};
@@ -537,6 +539,37 @@ Test(summary, json_escapes_wire_names)
     unlink(path);
     free(j);
     free(t2);
+    free(path);
+    summary_free(sm);
+}
+
+/* The summary counts enhanced codes by what the core parsed (one grammar): "5.01.1" and "5.1.1" are
+ * one code, named from the registry, in JSON and in text. */
+Test(summary, enhanced_counted_by_parsed_code)
+{
+    struct summary *sm = summary_new();
+    struct smtp_sink *k = summary_sink(sm);
+    struct smtp_session_info s = mk_session(1);
+    k->session_start(k->ctx, &s);
+    static const char *const l1[] = {"5.01.1 no such user"}, *const l2[] = {"5.1.1 no such user"};
+    struct smtp_command c = mk_cmd(SMTP_VERB_RCPT, "RCPT", "TO:<a@example.org>");
+    struct smtp_reply r1 = mk_reply(550, "5.01.1", 1, l1), r2 = mk_reply(550, "5.1.1", 1, l2);
+    r1.enh = r2.enh = (struct smtp_enhanced){5, 1, 1};
+    feed_exchange(k, &s, &c, &r1);
+    feed_exchange(k, &s, &c, &r2);
+    k->session_end(k->ctx, &s);
+    char *path = temp_path();
+    cr_assert_eq(summary_write(sm, NULL, path, SUMMARY_JSON), 0);
+    char *j = slurp(path);
+    cr_expect(strstr(j, "\"5.1.1\": {\n        \"count\": 2,\n        \"name\": \"Bad destination mailbox address\""),
+              "%s", j);
+    cr_expect_null(strstr(j, "5.01.1"), "%s", j);
+    cr_assert_eq(summary_write(sm, NULL, path, SUMMARY_TEXT), 0);
+    char *t = slurp(path);
+    cr_expect(strstr(t, "5.1.1                   2  Bad destination mailbox address"), "%s", t);
+    unlink(path);
+    free(j);
+    free(t);
     free(path);
     summary_free(sm);
 }

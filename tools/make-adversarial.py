@@ -482,6 +482,66 @@ SCENARIOS = [
 ]
 
 
+def _eth(ethertype, payload):
+    return b"\x00" * 12 + struct.pack("!H", ethertype) + payload
+
+
+def _ipv4(src, dst, proto, payload, frag=0x4000, ihl=5, total=None, options=b""):
+    hl = ihl + len(options) // 4
+    ip = struct.pack("!BBHHHBBH4s4s", 0x40 | hl, 0, total if total is not None else 4 * hl + len(payload),
+                     0x7000, frag, 64, proto, 0, src, dst) + options
+    return ip[:10] + struct.pack("!H", csum(ip)) + ip[12:] + payload
+
+
+def _tcp_hdr(sport, dport, flags=ACK, off=5):
+    return struct.pack("!HHIIBBHHH", sport, dport, 1, 1, off << 4, flags, 65535, 0, 0)
+
+
+def adv_discards(p):
+    """Everything the front end and reassembly skip or discard, each once (or a known number of
+    times), for the counters of the summary and the end-of-run line (docs/summary.md):
+    frames that are not SMTP (ARP, UDP, TCP between other ports); damaged or unusable IP (a header
+    length below 5 words, a fragment shorter than 8 bytes, a packet longer than what was captured,
+    a 240/4 source, an IPv6 fragment, IPv6 of a stream whose SYN was not seen, a source-routed
+    IPv4 packet, which libnids refuses); 20 sessions open at once (--max-sessions 16 evicts the
+    4 oldest); a session whose client data behind a lost segment fills libnids'
+    out-of-order queue (64 KB, then discarded whole); a session with a segment whose TCP data
+    offset points past its end."""
+    lo, far = CLIENT_IP, bytes([10, 9, 9, 9])
+    p.add(_eth(0x0806, b"\x00\x01\x08\x00\x06\x04\x00\x01" + b"\x00" * 20))              # not IP
+    p.add(_eth(0x0800, _ipv4(lo, lo, 17, struct.pack("!HHHH", 5353, 5353, 8, 0))))         # not TCP
+    p.add(_eth(0x0800, _ipv4(lo, lo, 6, _tcp_hdr(40000, 80))))                              # other port
+    p.add(_eth(0x0800, _ipv4(lo, lo, 6, _tcp_hdr(40000, 25), ihl=4)))                       # bad header
+    p.add(_eth(0x0800, _ipv4(lo, lo, 6, b"\x9c\x40\x00\x19", frag=0x2000)))                # short frag
+    p.add(_eth(0x0800, _ipv4(lo, lo, 6, _tcp_hdr(40000, 25), total=140)))                   # truncated
+    p.add(_eth(0x0800, _ipv4(bytes([240, 1, 2, 3]), lo, 6, _tcp_hdr(40000, 25))))          # reserved
+    lsrr = b"\x83\x07\x04" + far + b"\x00"  # loose source route (RFC 791): libnids refuses it
+    p.add(_eth(0x0800, _ipv4(far, lo, 6, _tcp_hdr(40000, 25), options=lsrr)))               # libnids IP
+    v6 = b"\x00" * 15 + b"\x01"
+    frag = struct.pack("!BBHI", 6, 0, 0x0001, 7) + _tcp_hdr(40000, 25)
+    p.add(_eth(0x86DD, struct.pack("!IHBB", 0x60000000, len(frag), 44, 64) + v6 + v6 + frag))  # v6 frag
+    seg = _tcp_hdr(40000, 25)
+    p.add(_eth(0x86DD, struct.pack("!IHBB", 0x60000000, len(seg), 6, 64) + v6 + v6 + seg))    # unmapped
+    many = [Tcp(p) for _ in range(20)]
+    for t in many:
+        t.open()
+    for t in many:
+        t.data("S", BANNER)
+    for t in many:
+        t.close("C")
+    steps = greet() + envelope() + [("C", b"DATA\r\n"), ("S", GO_AHEAD), ("Cgap", b"Subject: lost\r\n")]
+    steps += [("C", b"x" * 998 + b"\r\n") for _ in range(60)]
+    session(p, steps, close=None)
+    t = session(p, greet(), close=None)
+    p.add(_eth(0x0800, _ipv4(lo, lo, 6, _tcp_hdr(t.cport, 25, PSH | ACK, off=15) + b"NOOP\r\n")))
+    for st in [("C", b"NOOP\r\n"), ("S", OK)] + quit_():
+        t.data(st[0], st[1])
+    t.close("S")
+
+
+SCENARIOS.append(("discards", adv_discards))
+
+
 def write(path, data):
     with open(path + ".tmp", "wb") as f:
         f.write(data)

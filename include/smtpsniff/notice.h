@@ -2,7 +2,14 @@
 #ifndef SMTPSNIFF_NOTICE_H
 #define SMTPSNIFF_NOTICE_H
 
-enum smtp_severity { SMTP_SEV_INFO, SMTP_SEV_LOW, SMTP_SEV_MEDIUM, SMTP_SEV_HIGH };
+/* X(ID, "name"), as the enums of smtp.h. */
+#define SMTP_SEVERITY_LIST(X) X(INFO, "info") X(LOW, "low") X(MEDIUM, "medium") X(HIGH, "high")
+enum smtp_severity {
+#define SMTP_SEV_ENUM(id, name) SMTP_SEV_##id,
+    SMTP_SEVERITY_LIST(SMTP_SEV_ENUM)
+#undef SMTP_SEV_ENUM
+    SMTP_SEV_COUNT
+};
 
 /* X(ID, "stable-name", severity, "what it means") */
 #define SMTP_NOTICE_LIST(X)                                                                        \
@@ -46,6 +53,11 @@ enum smtp_severity { SMTP_SEV_INFO, SMTP_SEV_LOW, SMTP_SEV_MEDIUM, SMTP_SEV_HIGH
       "the session ended (reset, timeout, end of input) with a command or message unfinished")    \
     X(SESSION_EVICTED, "session-evicted", SMTP_SEV_MEDIUM,                                         \
       "the session was dropped to make room for newer ones (--max-sessions)")                     \
+    X(REASM_QUEUE_OVERFLOW, "reassembly-queue-overflow", SMTP_SEV_MEDIUM,                          \
+      "reassembly discarded the bytes it held out of order (libnids keeps 64 KB a direction); "   \
+      "the rest of that direction is lost")                                                        \
+    X(BAD_TCP_SEGMENT, "bad-tcp-segment", SMTP_SEV_MEDIUM,                                         \
+      "a TCP segment of the session with a malformed header was discarded before reassembly")     \
     X(TLS_NOT_CLIENT_HELLO, "tls-unexpected", SMTP_SEV_LOW,                                        \
       "bytes on an implicit-TLS port that are not a TLS handshake")                               \
     X(CONTENT_TYPE_MISMATCH, "content-type-mismatch", SMTP_SEV_HIGH,                               \

@@ -4,6 +4,8 @@
 #define SMTPSNIFF_REPLY_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "smtpsniff/smtp.h"
@@ -57,8 +59,14 @@ struct enhanced_entry {
     const char *source;   /* "RFC 3463", ... */
 };
 
-/* Parse "C.S.D" (C in 2,4,5; S and D 0..999, no leading zeros beyond one digit). Returns 0 and
- * fills class/subject/detail, or -1. */
+/* The one grammar of enhanced status codes, for the core, the summary and `explain` (RFC 3463 2:
+ * status-code = class "." subject "." detail; class "2" / "4" / "5"; subject and detail 1*3digit,
+ * so leading zeros are allowed and "5.01.1" is 5.1.1). A code at the start of p[0..n) that ends
+ * there or at a space: returns 0, fills *e and sets *used to its length; otherwise -1 and *e,
+ * *used untouched. */
+int enhanced_parse_span(const uint8_t *p, size_t n, struct smtp_enhanced *e, size_t *used);
+/* The whole of `text` is one code (enhanced_parse_span): returns 0 and fills class/subject/detail,
+ * or -1 and leaves them alone. */
 int enhanced_parse(const char *text, int *cls, int *subject, int *detail);
 /* Entry for subject.detail (class ignored), or NULL when the registry has none. */
 const struct enhanced_entry *enhanced_lookup(int subject, int detail);

@@ -17,8 +17,27 @@
 /* Which side sent the bytes. */
 enum smtp_dir { SMTP_DIR_CLIENT = 0, SMTP_DIR_SERVER = 1 };
 
-enum smtp_end_reason { SMTP_END_NONE, SMTP_END_CLOSE, SMTP_END_RESET, SMTP_END_TIMEOUT, SMTP_END_EOF };
-enum smtp_tls { SMTP_TLS_NONE, SMTP_TLS_STARTTLS, SMTP_TLS_IMPLICIT };
+/* The small enums below are each defined by one X-macro, X(ID, "name"): the enum, its COUNT and
+ * its name table (smtp_names.c) come from the same rows, so a value cannot lack a name. */
+
+/* Why a session ended. */
+#define SMTP_END_REASON_LIST(X)                                                                    \
+    X(NONE, "none") X(CLOSE, "close") X(RESET, "reset") X(TIMEOUT, "timeout") X(EOF, "end of input")
+enum smtp_end_reason {
+#define SMTP_END_ENUM(id, name) SMTP_END_##id,
+    SMTP_END_REASON_LIST(SMTP_END_ENUM)
+#undef SMTP_END_ENUM
+    SMTP_END_COUNT
+};
+
+/* Whether and how the session went into TLS. */
+#define SMTP_TLS_LIST(X) X(NONE, "none") X(STARTTLS, "starttls") X(IMPLICIT, "implicit")
+enum smtp_tls {
+#define SMTP_TLS_ENUM(id, name) SMTP_TLS_##id,
+    SMTP_TLS_LIST(SMTP_TLS_ENUM)
+#undef SMTP_TLS_ENUM
+    SMTP_TLS_COUNT
+};
 
 /* Commands, defined once (RFC 5321 4.1, 3030, 4954, 3207, 1985, 2645, 2033).
  * X(ID, "VERB") ; GREETING and END_OF_DATA are pseudo-commands with no wire verb of their own. */
@@ -59,9 +78,16 @@ struct smtp_command {
     struct timeval ts;
 };
 
+/* An enhanced status code parsed (RFC 3463 2, enhanced_parse_span in reply.h); cls 0: none. */
+struct smtp_enhanced {
+    uint8_t cls;             /* 2, 4 or 5 */
+    uint16_t subject, detail; /* 0..999 */
+};
+
 struct smtp_reply {
     int code;           /* 200..599 normally; 0 never reaches a sink */
-    char enhanced[16];  /* "2.1.5", or "" */
+    char enhanced[16];  /* "2.1.5" as sent, or "" */
+    struct smtp_enhanced enh; /* the same code parsed; cls 0 when there is none */
     unsigned nlines;    /* lines kept in line[] */
     unsigned lines_dropped;
     struct timeval ts;  /* time of the final line */
@@ -97,8 +123,14 @@ struct smtp_exchange {
     unsigned context_id;            /* 0 with no context; one id, one context text (for caches) */
 };
 
+/* How a transaction ended. */
+#define SMTP_TXN_STATUS_LIST(X)                                                                    \
+    X(ACCEPTED, "accepted") X(REJECTED, "rejected") X(ABORTED, "aborted") X(INCOMPLETE, "incomplete")
 enum smtp_txn_status {
-    SMTP_TXN_ACCEPTED, SMTP_TXN_REJECTED, SMTP_TXN_ABORTED, SMTP_TXN_INCOMPLETE
+#define SMTP_TXN_ENUM(id, name) SMTP_TXN_##id,
+    SMTP_TXN_STATUS_LIST(SMTP_TXN_ENUM)
+#undef SMTP_TXN_ENUM
+    SMTP_TXN_COUNT
 };
 
 /* ESMTP parameters of MAIL or RCPT (SIZE, BODY, SMTPUTF8, RET, ENVID, NOTIFY, ORCPT, ...):
@@ -122,13 +154,38 @@ struct smtp_rcpt {
 
 /* Header values hold the unfolded bytes as sent (RFC 2047 words decoded), unescaped: each sink
  * escapes them for its output. A NUL byte, which a C string cannot hold, reads "\x00". */
+/* The top-level message headers kept (RFC 5322 3.6), defined once: the fields of
+ * struct smtp_message_info, the core's header matcher (smtp_body.c) and the JSON keys
+ * (out_json.c, docs/json.md) are generated from these rows, in this order.
+ *   ONE(field, "header-name", decode)  one value; the first occurrence is kept
+ *   ALSO(field, "header-name", decode) another header name stored in that field
+ *   MANY(field, "header-name", max)    every occurrence, up to max, as a list (n<field> of them)
+ * decode: RFC 2047 encoded words are decoded; otherwise the value is kept as sent. */
+#define SMTP_HEADER_LIST(ONE, ALSO, MANY)                                                          \
+    ONE(date, "date", false)                                                                       \
+    ONE(from, "from", true)                                                                        \
+    ONE(to, "to", true)                                                                            \
+    ONE(cc, "cc", true)                                                                            \
+    ONE(reply_to, "reply-to", false)                                                               \
+    ONE(message_id, "message-id", false)                                                           \
+    ONE(in_reply_to, "in-reply-to", false)                                                         \
+    ONE(subject, "subject", true)                                                                  \
+    ONE(user_agent, "x-mailer", false)                                                             \
+    ALSO(user_agent, "user-agent", false)                                                          \
+    ONE(x_originating_ip, "x-originating-ip", false)                                               \
+    MANY(received, "received", SMTP_MAX_RECEIVED)
+
 struct smtp_message_info {
     uint64_t size; /* content bytes after dot-unstuffing (DATA) or chunk bytes (BDAT) */
-    char date[SMTP_MAX_NAME], from[SMTP_MAX_NAME], to[SMTP_MAX_NAME], cc[SMTP_MAX_NAME];
-    char reply_to[SMTP_MAX_NAME], message_id[SMTP_MAX_NAME], in_reply_to[SMTP_MAX_NAME];
-    char subject[SMTP_MAX_NAME], user_agent[SMTP_MAX_NAME], x_originating_ip[SMTP_MAX_NAME];
-    unsigned nreceived;
-    char received[SMTP_MAX_RECEIVED][SMTP_MAX_NAME];
+#define SMTP_HEADER_FIELD_ONE(field, name, decode) char field[SMTP_MAX_NAME];
+#define SMTP_HEADER_FIELD_ALSO(field, name, decode)
+#define SMTP_HEADER_FIELD_MANY(field, name, max)                                                   \
+    unsigned n##field;                                                                             \
+    char field[max][SMTP_MAX_NAME];
+    SMTP_HEADER_LIST(SMTP_HEADER_FIELD_ONE, SMTP_HEADER_FIELD_ALSO, SMTP_HEADER_FIELD_MANY)
+#undef SMTP_HEADER_FIELD_ONE
+#undef SMTP_HEADER_FIELD_ALSO
+#undef SMTP_HEADER_FIELD_MANY
 };
 
 /* Where a lenient server would have ended the message (SMTP smuggling, CVE-2023-51764/5/6): at

@@ -551,6 +551,7 @@ void capture_stop(struct capture *c)
 void capture_stats(struct capture *c, struct capture_stats *cs)
 {
     memset(cs, 0, sizeof(*cs));
+    cs->skipped = c->cnt;
     cs->packets = c->packets;
     cs->bytes = c->bytes;
     cs->first = c->first;

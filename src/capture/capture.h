@@ -10,8 +10,31 @@
 
 #define CAPTURE_MAX_PORTS 32
 
+/* What the front end skipped, one X-macro row each: X(field, "name", "label", lost).
+ * `name` is the summary's key (docs/summary.md), `label` the end-of-run line's words. lost: the
+ * packet may have carried bytes of an SMTP session (its loss is always reported); the others are
+ * traffic nobody asked for. */
+#define CAPTURE_COUNTER_LIST(X)                                                                    \
+    X(not_ip, "not_ip", "not IP", false)                                                           \
+    X(not_tcp, "not_tcp", "not TCP", false)                                                        \
+    X(other_port, "other_port", "other ports", false)                                              \
+    X(ip_bad, "bad_ip_header", "bad IP header", true)                                              \
+    X(ip_fragment_short, "short_fragment", "short IP fragments", true)                              \
+    X(ip6_unmapped, "ipv6_unmapped", "IPv6 not followed", true)                           \
+    X(ip6_ext_fragment, "ipv6_fragment", "IPv6 fragments", true)                                    \
+    X(truncated, "truncated", "truncated", true)                                                   \
+    X(reserved_v4, "reserved_address", "reserved 240/4 addresses", true)
+
+/* Counters of what the front end skipped, for the summary, the end-of-run line and tests. */
+struct capture_counters {
+#define CAPTURE_COUNTER_FIELD(field, name, label, lost) uint64_t field;
+    CAPTURE_COUNTER_LIST(CAPTURE_COUNTER_FIELD)
+#undef CAPTURE_COUNTER_FIELD
+};
+
 /* Capture-level facts the front end knows and the sinks do not. */
 struct capture_stats {
+    struct capture_counters skipped;
     unsigned nsources;
     const char *const *sources; /* file names or interface names */
     uint64_t packets, bytes;
@@ -36,12 +59,6 @@ struct capture_opts {
 typedef void (*capture_packet_fn)(void *ctx, const uint8_t *ip, size_t len, const struct timeval *ts);
 /* Called about once a second of wall time while capturing (progress, -c / --duration checks). */
 typedef void (*capture_tick_fn)(void *ctx);
-
-/* Counters of what the front end skipped, for the summary and for tests. */
-struct capture_counters {
-    uint64_t not_ip, not_tcp, other_port, ip_bad, ip_fragment_short, ip6_unmapped, ip6_ext_fragment;
-    uint64_t truncated, reserved_v4;
-};
 
 struct capture;
 /* Open every source first (so a bad one is reported before any output). Returns NULL with a

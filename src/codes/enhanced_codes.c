@@ -3,6 +3,7 @@
 #include "smtpsniff/reply.h"
 
 #include <stddef.h>
+#include <string.h>
 
 struct enhanced_row {
     int subject, detail;
@@ -241,38 +242,50 @@ const char *enhanced_usual_replies(int subject, int detail)
     return r ? r->usual : "";
 }
 
-/* One number of 1..3 digits, no leading zero unless it is "0"; advances *p on success. */
-static int enhanced_number(const char **p, int max_digits)
+/* 1*3DIGIT at p[*i..n): its value, *i moved past it; -1 when there is no digit or a fourth. */
+static int enhanced_number(const uint8_t *p, size_t n, size_t *i)
 {
-    const char *s = *p;
-    int v = 0, n = 0;
-    while (s[n] >= '0' && s[n] <= '9') {
-        if (n == max_digits)
+    int v = 0;
+    size_t k = *i;
+    while (k < n && p[k] >= '0' && p[k] <= '9') {
+        if (k - *i == 3)
             return -1;
-        v = v * 10 + (s[n] - '0');
-        n++;
+        v = v * 10 + (p[k] - '0');
+        k++;
     }
-    if (n == 0 || (n > 1 && s[0] == '0'))
+    if (k == *i)
         return -1;
-    *p = s + n;
+    *i = k;
     return v;
+}
+
+int enhanced_parse_span(const uint8_t *p, size_t n, struct smtp_enhanced *e, size_t *used)
+{
+    if (n < 5 || (p[0] != '2' && p[0] != '4' && p[0] != '5') || p[1] != '.')
+        return -1; /* RFC 3463 2: the class is one digit, 2, 4 or 5 */
+    size_t i = 2;
+    int subject = enhanced_number(p, n, &i);
+    if (subject < 0 || i >= n || p[i] != '.')
+        return -1;
+    i++;
+    int detail = enhanced_number(p, n, &i);
+    if (detail < 0 || (i < n && p[i] != ' '))
+        return -1;
+    *e = (struct smtp_enhanced){.cls = (uint8_t)(p[0] - '0'), .subject = (uint16_t)subject,
+                                .detail = (uint16_t)detail};
+    *used = i;
+    return 0;
 }
 
 int enhanced_parse(const char *text, int *cls, int *subject, int *detail)
 {
-    const char *p = text;
-    int c = enhanced_number(&p, 1);
-    if ((c != 2 && c != 4 && c != 5) || *p++ != '.')
-        return -1; /* RFC 3463 2: class is 2, 4 or 5 */
-    int s = enhanced_number(&p, 3);
-    if (s < 0 || *p++ != '.')
+    size_t n = strlen(text), used;
+    struct smtp_enhanced e;
+    if (enhanced_parse_span((const uint8_t *)text, n, &e, &used) != 0 || used != n)
         return -1;
-    int d = enhanced_number(&p, 3);
-    if (d < 0 || *p != '\0')
-        return -1;
-    *cls = c;
-    *subject = s;
-    *detail = d;
+    *cls = e.cls;
+    *subject = e.subject;
+    *detail = e.detail;
     return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "smtpsniff/reply.h"
+#include "lib/json.h"
 #include "lib/strbuf.h"
 
 #define EXPLAIN_WIDTH 78           /* text wraps before this column */
@@ -680,77 +681,17 @@ static void explain_text_two(struct strbuf *sb, const struct explain_code *a,
 
 /* ---- JSON -------------------------------------------------------------------------------- */
 
-#define EXPLAIN_JSON_DEPTH 8
-
-/* A pretty-printing writer: members on their own lines, two spaces per level. */
-struct explain_json {
-    struct strbuf *sb;
-    int depth;
-    bool first[EXPLAIN_JSON_DEPTH];
-};
-
-static void explain_json_member(struct explain_json *j, const char *key)
-{
-    if (!j->first[j->depth])
-        sb_putc(j->sb, ',');
-    j->first[j->depth] = false;
-    sb_putc(j->sb, '\n');
-    explain_pad(j->sb, 2 * (size_t)j->depth);
-    if (key) {
-        sb_json_cstr(j->sb, key);
-        sb_puts(j->sb, ": ");
-    }
-}
-
-static void explain_json_open(struct explain_json *j, const char *key, char bracket)
-{
-    if (j->depth > 0)
-        explain_json_member(j, key);
-    sb_putc(j->sb, bracket);
-    j->depth++;
-    j->first[j->depth] = true;
-}
-
-static void explain_json_close(struct explain_json *j, char bracket)
-{
-    bool empty = j->first[j->depth];
-    j->depth--;
-    if (!empty) {
-        sb_putc(j->sb, '\n');
-        explain_pad(j->sb, 2 * (size_t)j->depth);
-    }
-    sb_putc(j->sb, bracket);
-}
-
-static void explain_json_str(struct explain_json *j, const char *key, const char *v)
-{
-    explain_json_member(j, key);
-    sb_json_cstr(j->sb, v);
-}
-
-static void explain_json_int(struct explain_json *j, const char *key, int v)
-{
-    explain_json_member(j, key);
-    sb_i64(j->sb, v);
-}
-
-static void explain_json_bool(struct explain_json *j, const char *key, bool v)
-{
-    explain_json_member(j, key);
-    sb_puts(j->sb, v ? "true" : "false");
-}
-
 static void explain_json_context(void *ctx, const char *cmd, const char *m)
 {
-    struct explain_json *j = ctx;
-    explain_json_open(j, NULL, '{');
-    explain_json_str(j, "command", cmd);
-    explain_json_str(j, "meaning", m);
-    explain_json_close(j, '}');
+    struct json_pretty *j = ctx;
+    jp_open(j, NULL, '{');
+    jp_str(j, "command", cmd);
+    jp_str(j, "meaning", m);
+    jp_close(j, '}');
 }
 
 struct explain_json_enh {
-    struct explain_json *j;
+    struct json_pretty *j;
     int cls;
 };
 
@@ -759,112 +700,112 @@ static void explain_json_enh(void *ctx, int s, int d, const struct enhanced_entr
     struct explain_json_enh *l = ctx;
     char code[16];
     snprintf(code, sizeof(code), "%d.%d.%d", l->cls, s, d);
-    explain_json_open(l->j, NULL, '{');
-    explain_json_str(l->j, "code", code);
-    explain_json_str(l->j, "name", e->name);
-    explain_json_close(l->j, '}');
+    jp_open(l->j, NULL, '{');
+    jp_str(l->j, "code", code);
+    jp_str(l->j, "name", e->name);
+    jp_close(l->j, '}');
 }
 
-static void explain_json_basic(struct explain_json *j, const struct explain_code *c)
+static void explain_json_basic(struct json_pretty *j, const struct explain_code *c)
 {
     const struct reply_entry *r = c->reply;
-    explain_json_str(j, "kind", "basic");
-    explain_json_int(j, "code", c->code);
-    explain_json_str(j, "name", r->name);
-    explain_json_str(j, "class", reply_class_label(c->code));
-    explain_json_str(j, "class_name", reply_class_name(c->code));
-    explain_json_str(j, "category", reply_category_name(c->code));
-    explain_json_bool(j, "listed", r->listed);
-    explain_json_bool(j, "valid", r->valid);
-    explain_json_str(j, "meaning", r->meaning);
-    explain_json_str(j, "when", r->when);
-    explain_json_str(j, "resolve", r->resolve);
-    explain_json_str(j, "source", r->source);
-    explain_json_open(j, "contexts", '[');
+    jp_str(j, "kind", "basic");
+    jp_i64(j, "code", c->code);
+    jp_str(j, "name", r->name);
+    jp_str(j, "class", reply_class_label(c->code));
+    jp_str(j, "class_name", reply_class_name(c->code));
+    jp_str(j, "category", reply_category_name(c->code));
+    jp_bool(j, "listed", r->listed);
+    jp_bool(j, "valid", r->valid);
+    jp_str(j, "meaning", r->meaning);
+    jp_str(j, "when", r->when);
+    jp_str(j, "resolve", r->resolve);
+    jp_str(j, "source", r->source);
+    jp_open(j, "contexts", '[');
     explain_each_context(c->code, explain_json_context, j);
-    explain_json_close(j, ']');
-    explain_json_open(j, "enhanced", '[');
+    jp_close(j, ']');
+    jp_open(j, "enhanced", '[');
     struct explain_json_enh l = { j, c->code / 100 };
     explain_each_enhanced(c->code, explain_json_enh, &l);
-    explain_json_close(j, ']');
+    jp_close(j, ']');
 }
 
 /* The registry's list of replies ("250-253, 451") as numbers, ranges expanded. */
-static void explain_json_usual(struct explain_json *j, const char *list)
+static void explain_json_usual(struct json_pretty *j, const char *list)
 {
-    explain_json_open(j, "usual_replies", '[');
+    jp_open(j, "usual_replies", '[');
     for (int code = 200; code <= 599; code++)
         if (explain_usual_has(list, code)) {
-            explain_json_member(j, NULL);
+            jp_key(j, NULL);
             sb_i64(j->sb, code);
         }
-    explain_json_close(j, ']');
+    jp_close(j, ']');
 }
 
-static void explain_json_enhanced(struct explain_json *j, const struct explain_code *c)
+static void explain_json_enhanced(struct json_pretty *j, const struct explain_code *c)
 {
     char buf[640];
     snprintf(buf, sizeof(buf), "%d.%d.%d", c->cls, c->subject, c->detail);
-    explain_json_str(j, "kind", "enhanced");
-    explain_json_str(j, "code", buf);
-    explain_json_int(j, "class", c->cls);
-    explain_json_str(j, "class_name", enhanced_class_name(c->cls));
-    explain_json_int(j, "subject", c->subject);
-    explain_json_str(j, "subject_name", enhanced_subject_name(c->subject));
-    explain_json_int(j, "detail", c->detail);
-    explain_json_bool(j, "registered", c->enh != NULL);
-    explain_json_str(j, "registry_code", c->enh ? c->enh->code : NULL);
-    explain_json_str(j, "name", c->enh ? c->enh->name : NULL);
+    jp_str(j, "kind", "enhanced");
+    jp_str(j, "code", buf);
+    jp_i64(j, "class", c->cls);
+    jp_str(j, "class_name", enhanced_class_name(c->cls));
+    jp_i64(j, "subject", c->subject);
+    jp_str(j, "subject_name", enhanced_subject_name(c->subject));
+    jp_i64(j, "detail", c->detail);
+    jp_bool(j, "registered", c->enh != NULL);
+    jp_str(j, "registry_code", c->enh ? c->enh->code : NULL);
+    jp_str(j, "name", c->enh ? c->enh->name : NULL);
     explain_enh_meaning(buf, sizeof(buf), c);
-    explain_json_str(j, "meaning", buf);
-    explain_json_str(j, "source", c->enh ? c->enh->source : "");
+    jp_str(j, "meaning", buf);
+    jp_str(j, "source", c->enh ? c->enh->source : "");
     explain_json_usual(j, enhanced_usual_replies(c->subject, c->detail));
 }
 
-static void explain_json_code(struct explain_json *j, const char *key,
+static void explain_json_code(struct json_pretty *j, const char *key,
                               const struct explain_code *c)
 {
-    explain_json_open(j, key, '{');
+    jp_open(j, key, '{');
     if (c->kind == EXPLAIN_BASIC)
         explain_json_basic(j, c);
     else
         explain_json_enhanced(j, c);
-    explain_json_close(j, '}');
+    jp_close(j, '}');
 }
 
-static void explain_json_two(struct explain_json *j, const struct explain_code *a,
+static void explain_json_two(struct json_pretty *j, const struct explain_code *a,
                              const struct explain_code *b)
 {
     char buf[800];
-    explain_json_open(j, NULL, '{');
-    explain_json_str(j, "kind", "comparison");
-    explain_json_open(j, "codes", '[');
+    jp_open(j, NULL, '{');
+    jp_str(j, "kind", "comparison");
+    jp_open(j, "codes", '[');
     explain_json_code(j, NULL, a);
     explain_json_code(j, NULL, b);
-    explain_json_close(j, ']');
-    explain_json_bool(j, "same_class", explain_first_digit(a) == explain_first_digit(b));
+    jp_close(j, ']');
+    jp_bool(j, "same_class", explain_first_digit(a) == explain_first_digit(b));
     explain_summary(buf, sizeof(buf), a, b);
-    explain_json_str(j, "summary", buf);
+    jp_str(j, "summary", buf);
     struct explain_diffs d;
     explain_diffs(&d, a, b);
-    explain_json_open(j, "differences", '[');
+    jp_open(j, "differences", '[');
     for (unsigned i = 0; i < d.n; i++)
-        explain_json_str(j, NULL, d.line[i]);
-    explain_json_close(j, ']');
+        jp_str(j, NULL, d.line[i]);
+    jp_close(j, ']');
     if (a->kind != b->kind) {
         const struct explain_code *basic = a->kind == EXPLAIN_BASIC ? a : b;
         struct explain_pair p = explain_pair_check(basic, basic == a ? b : a);
-        explain_json_bool(j, "consistent", p.consistent);
-        explain_json_bool(j, "registry_pairs", p.registry_pairs);
+        jp_bool(j, "consistent", p.consistent);
+        jp_bool(j, "registry_pairs", p.registry_pairs);
     }
-    explain_json_close(j, '}');
+    jp_close(j, '}');
 }
 
 /* ---- Entry point ------------------------------------------------------------------------- */
 
 static void explain_render(struct strbuf *sb, bool json, const struct explain_code *c, int n)
 {
-    struct explain_json j = { sb, 0, { false } };
+    struct json_pretty j = json_pretty_begin(sb);
     if (json && n == 1)
         explain_json_code(&j, NULL, &c[0]);
     else if (json)

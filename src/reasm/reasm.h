@@ -19,9 +19,20 @@ struct reasm_opts {
     unsigned session_flags; /* SMTP_SESS_SHOW_CREDENTIALS */
 };
 
+/* What reassembly discarded or cut short, one X-macro row each: X(field, "name", "label", lost),
+ * as CAPTURE_COUNTER_LIST (capture.h). Each one that concerns a session also raises a notice on it. */
+#define REASM_COUNTER_LIST(X)                                                                      \
+    X(queue_overflows, "queue_overflows", "reassembly queue overflows", true)                       \
+    X(bad_tcp, "bad_tcp_segments", "bad TCP segments", true)                                        \
+    X(ip_warnings, "ip_warnings", "IP reassembly warnings", true)                                   \
+    X(evicted, "evicted", "sessions evicted", true)                                                 \
+    X(idle_timeouts, "idle_timeouts", "idle timeouts", false)
+
 struct reasm_stats {
-    uint64_t sessions_started, sessions_ended, sessions_active, evicted, idle_timeouts;
-    uint64_t warnings_ip, warnings_tcp, queue_overflows;
+    uint64_t sessions_started, sessions_ended, sessions_active;
+#define REASM_COUNTER_FIELD(field, name, label, lost) uint64_t field;
+    REASM_COUNTER_LIST(REASM_COUNTER_FIELD)
+#undef REASM_COUNTER_FIELD
 };
 
 /* Returns 0, or -1 with a message in err. One instance per process (libnids is global). */

@@ -123,6 +123,7 @@ static struct rstream *stream_begin(struct tcp_stream *a)
     if (a->addr.dest == 465)
         flags |= SMTP_SESS_IMPLICIT_TLS;
     r->sess = smtp_session_new(++R.next_id, &c, &s, &R.now, R.o.sink, flags);
+    a->user = r; /* libnids leaves `user` to us (zeroed for every new stream): warnings find r */
     r->ns = a;
     r->addr = a->addr;
     r->ns_ts = a->ts;
@@ -188,8 +189,10 @@ static void evict_oldest(void)
         stream_gaps(r, ns);
     stream_evicted(r);
     stream_end(r, SMTP_END_TIMEOUT, &R.now);
-    if (ns)
+    if (ns) {
+        ns->user = NULL;
         nids_free_tcp_stream(ns);
+    }
 }
 
 static void on_tcp(struct tcp_stream *a, void **param)
@@ -217,6 +220,7 @@ static void on_tcp(struct tcp_stream *a, void **param)
     }
     if (r == NULL)
         return;
+    a->user = NULL; /* libnids frees the stream when this returns */
     stream_gaps(r, a);
     enum smtp_end_reason why = SMTP_END_EOF;
     if (a->nids_state == NIDS_CLOSE)
@@ -239,23 +243,72 @@ static void sweep_idle(void)
         struct tcp_stream *ns = stream_nids(r);
         R.st.idle_timeouts++;
         stream_end(r, SMTP_END_TIMEOUT, &r->last); /* it ended when it went quiet */
-        if (ns)
+        if (ns) {
+            ns->user = NULL;
             nids_free_tcp_stream(ns);
+        }
     }
 }
 
-/* libnids' warnings: counted, never sent to syslog. */
+/* The session the segment at ip/th belongs to and the side that sent it; NULL when no session
+ * follows it. th must hold the ports (the caller checks the length). Packets sit unaligned in
+ * the capture buffer: fields are read byte by byte. */
+static struct rstream *segment_stream(const uint8_t *ip, const uint8_t *th, enum smtp_dir *dir)
+{
+    struct tuple4 a = {.source = (u_short)(th[0] << 8 | th[1]), .dest = (u_short)(th[2] << 8 | th[3])};
+    memcpy(&a.saddr, ip + 12, 4);
+    memcpy(&a.daddr, ip + 16, 4);
+    struct tuple4 b = {.source = a.dest, .dest = a.source, .saddr = a.daddr, .daddr = a.saddr};
+    struct tcp_stream *ns = nids_find_tcp_stream(&a);
+    *dir = SMTP_DIR_CLIENT;
+    if (ns == NULL) {
+        ns = nids_find_tcp_stream(&b);
+        *dir = SMTP_DIR_SERVER;
+    }
+    struct rstream *r = ns ? ns->user : NULL;
+    return r && r->ns == ns && r->ns_ts == ns->ts ? r : NULL;
+}
+
+/* libnids discarded a stream's out-of-order queue (NIDS_WARN_TCP_BIGQUEUE, docs/design.md):
+ * those bytes were acknowledged and never come back, so the direction is lost from here. */
+static void queue_overflow(const uint8_t *ip, const uint8_t *th)
+{
+    R.st.queue_overflows++;
+    enum smtp_dir dir;
+    struct rstream *r = segment_stream(ip, th, &dir);
+    if (r == NULL || r->gap[dir])
+        return;
+    r->gap[dir] = true; /* said once; the end of the stream adds no capture-gap for it */
+    smtp_session_notice(r->sess, SMTP_NOTICE_REASM_QUEUE_OVERFLOW, dir, &R.now,
+                        dir == SMTP_DIR_CLIENT ? "libnids discarded the client bytes it held out of order"
+                                               : "libnids discarded the server bytes it held out of order");
+}
+
+/* A segment libnids refused (NIDS_WARN_TCP_HDR: data offset past the end, no address). */
+static void bad_segment(const uint8_t *ip, const uint8_t *th)
+{
+    R.st.bad_tcp++;
+    enum smtp_dir dir;
+    size_t ihl = (size_t)(ip[0] & 15) * 4, len = (size_t)ip[2] << 8 | ip[3];
+    struct rstream *r = len >= ihl + 4 ? segment_stream(ip, th, &dir) : NULL;
+    if (r)
+        smtp_session_notice(r->sess, SMTP_NOTICE_BAD_TCP_SEGMENT, dir, &R.now,
+                            "a segment whose TCP header does not fit the packet was discarded");
+}
+
+/* libnids' warnings: counted, never sent to syslog. NIDS_WARN_TCP_TOOMUCH is the eviction that
+ * on_tcp has already counted (libnids warns after ending the oldest stream). */
 static void on_nids_warning(int type, int err, struct ip *iph, void *data)
 {
-    (void)iph;
-    (void)data;
-    if (type == NIDS_WARN_TCP) {
-        R.st.warnings_tcp++;
-        if (err == NIDS_WARN_TCP_TOOMUCH || err == NIDS_WARN_TCP_BIGQUEUE)
-            R.st.queue_overflows++;
-    } else {
-        R.st.warnings_ip++;
-    }
+    const uint8_t *ip = (const uint8_t *)iph, *th = data;
+    if (type == NIDS_WARN_TCP && err == NIDS_WARN_TCP_BIGQUEUE && ip && th)
+        queue_overflow(ip, th);
+    else if (type == NIDS_WARN_TCP && err == NIDS_WARN_TCP_HDR && ip && th)
+        bad_segment(ip, th);
+    else if (type == NIDS_WARN_TCP && err != NIDS_WARN_TCP_TOOMUCH)
+        R.st.bad_tcp++;
+    else if (type == NIDS_WARN_IP)
+        R.st.ip_warnings++;
 }
 
 static void on_no_mem(char *where)

@@ -2,26 +2,24 @@
  * transaction's `parts`) and the extraction index (index.jsonl), so both say the same thing. */
 #include <string.h>
 
+#include "lib/json.h"
 #include "sinks/sinks.h"
 
 static void kv_str(struct strbuf *sb, const char *k, const char *v, bool first)
 {
     if (!first)
         sb_putc(sb, ',');
-    sb_json_cstr(sb, k);
+    json_cstr(sb, k);
     sb_putc(sb, ':');
-    if (v == NULL || v[0] == '\0')
-        SB_LIT(sb, "null");
-    else
-        sb_json_cstr(sb, v);
+    json_cstr_or_null(sb, v);
 }
 
 static void kv_u64(struct strbuf *sb, const char *k, uint64_t v)
 {
     sb_putc(sb, ',');
-    sb_json_cstr(sb, k);
+    json_cstr(sb, k);
     sb_putc(sb, ':');
-    sb_u64(sb, v);
+    json_u64(sb, v);
 }
 
 void content_json_parts(struct strbuf *sb, const struct content_message *cm, const char *const *stored)
@@ -41,10 +39,7 @@ void content_json_parts(struct strbuf *sb, const struct content_message *cm, con
         }
         kv_str(sb, "sniffed", p->sniffed, false);
         SB_LIT(sb, ",\"type_mismatch\":");
-        if (p->type_mismatch)
-            SB_LIT(sb, "true");
-        else
-            SB_LIT(sb, "false");
+        json_bool(sb, p->type_mismatch);
         kv_str(sb, "charset", p->charset, false);
         kv_str(sb, "filename", p->filename, false);
         kv_str(sb, "disposition", p->disposition, false);
@@ -65,24 +60,24 @@ void content_json_parts(struct strbuf *sb, const struct content_message *cm, con
 void content_json_message(struct strbuf *sb, const struct content_message *cm)
 {
     SB_LIT(sb, "\"size\":");
-    sb_u64(sb, cm->size);
+    json_u64(sb, cm->size);
     kv_str(sb, "sha256", cm->sha256, false);
     SB_LIT(sb, ",\"chunked\":");
-    sb_puts(sb, cm->chunked ? "true" : "false");
+    json_bool(sb, cm->chunked);
     SB_LIT(sb, ",\"ended\":");
-    sb_puts(sb, cm->ended ? "true" : "false");
+    json_bool(sb, cm->ended);
     SB_LIT(sb, ",\"partial\":");
-    sb_puts(sb, cm->partial ? "true" : "false");
+    json_bool(sb, cm->partial);
     SB_LIT(sb, ",\"holes\":[");
     for (unsigned i = 0; i < cm->nholes; i++) {
         if (i)
             sb_putc(sb, ',');
         SB_LIT(sb, "{\"offset\":");
-        sb_u64(sb, cm->hole[i].offset);
+        json_u64(sb, cm->hole[i].offset);
         SB_LIT(sb, ",\"length\":");
-        sb_u64(sb, cm->hole[i].len);
+        json_u64(sb, cm->hole[i].len);
         SB_LIT(sb, ",\"kind\":");
-        sb_json_cstr(sb, cm->hole[i].kind == CONTENT_HOLE_GAP ? "capture-gap" : "not-kept");
+        json_cstr(sb, cm->hole[i].kind == CONTENT_HOLE_GAP ? "capture-gap" : "not-kept");
         sb_putc(sb, '}');
     }
     sb_putc(sb, ']');
@@ -93,12 +88,12 @@ void content_json_message(struct strbuf *sb, const struct content_message *cm)
         if (i)
             sb_putc(sb, ',');
         SB_LIT(sb, "{\"end\":");
-        sb_u64(sb, cm->split[i].end);
+        json_u64(sb, cm->split[i].end);
         SB_LIT(sb, ",\"resume\":");
-        sb_u64(sb, cm->split[i].resume);
+        json_u64(sb, cm->split[i].resume);
         sb_putc(sb, '}');
     }
     sb_putc(sb, ']');
     SB_LIT(sb, ",\"mime_error\":");
-    sb_puts(sb, cm->mime_error ? "true" : "false");
+    json_bool(sb, cm->mime_error);
 }

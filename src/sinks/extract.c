@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/json.h"
 #include "sinks/sink_fmt.h"
 #include "sinks/sinks.h"
 
@@ -80,59 +81,59 @@ static int put(struct extract *X, const struct smtp_session_info *s, const struc
 static void endpoint(struct strbuf *sb, const char *k, const struct smtp_endpoint *e)
 {
     sb_putc(sb, ',');
-    sb_json_cstr(sb, k);
+    json_cstr(sb, k);
     SB_LIT(sb, ":{\"ip\":");
-    sb_json_cstr(sb, e->ip);
+    json_cstr(sb, e->ip);
     SB_LIT(sb, ",\"port\":");
-    sb_u64(sb, e->port);
+    json_u64(sb, e->port);
     sb_putc(sb, '}');
 }
 
 static void path_or_null(struct strbuf *sb, const char *k, const char *path)
 {
     sb_putc(sb, ',');
-    sb_json_cstr(sb, k);
+    json_cstr(sb, k);
     sb_putc(sb, ':');
     if (path)
-        sb_json_cstr(sb, path);
+        json_cstr(sb, path);
     else
-        SB_LIT(sb, "null");
+        json_null(sb);
 }
 
 static void envelope(struct strbuf *sb, const struct smtp_transaction *t)
 {
     SB_LIT(sb, ",\"mail_from\":");
     if (t->have_mail_from)
-        sb_json_cstr(sb, t->mail_from);
+        json_cstr(sb, t->mail_from);
     else
-        SB_LIT(sb, "null");
+        json_null(sb);
     SB_LIT(sb, ",\"rcpt_to\":[");
     for (unsigned i = 0; i < t->nrcpt; i++) {
         if (i)
             sb_putc(sb, ',');
         SB_LIT(sb, "{\"addr\":");
-        sb_json_cstr(sb, t->rcpt[i].addr);
+        json_cstr(sb, t->rcpt[i].addr);
         SB_LIT(sb, ",\"code\":");
         if (t->rcpt[i].code)
-            sb_u64(sb, (uint64_t)t->rcpt[i].code);
+            json_u64(sb, (uint64_t)t->rcpt[i].code);
         else
-            SB_LIT(sb, "null");
+            json_null(sb);
         sb_putc(sb, '}');
     }
     SB_LIT(sb, "],\"data_reply\":");
     if (t->have_data_reply) {
         SB_LIT(sb, "{\"code\":");
-        sb_u64(sb, (uint64_t)t->data_reply.code);
+        json_u64(sb, (uint64_t)t->data_reply.code);
         SB_LIT(sb, ",\"enhanced\":");
-        sb_json_cstr(sb, t->data_reply.enhanced[0] ? t->data_reply.enhanced : NULL);
+        json_cstr(sb, t->data_reply.enhanced[0] ? t->data_reply.enhanced : NULL);
         SB_LIT(sb, ",\"text\":");
-        sb_json_cstr(sb, t->data_reply.text);
+        json_cstr(sb, t->data_reply.text);
         sb_putc(sb, '}');
     } else {
-        SB_LIT(sb, "null");
+        json_null(sb);
     }
     SB_LIT(sb, ",\"status\":");
-    sb_json_cstr(sb, smtp_txn_status_name(t->status));
+    json_cstr(sb, smtp_txn_status_name(t->status));
 }
 
 static void index_record(struct extract *X, const struct smtp_session_info *s, const struct smtp_transaction *t,
@@ -142,16 +143,15 @@ static void index_record(struct extract *X, const struct smtp_session_info *s, c
     struct strbuf *sb = &X->rec;
     sb_reset(sb);
     SB_LIT(sb, "{\"session\":");
-    sb_u64(sb, s->id);
+    json_u64(sb, s->id);
     SB_LIT(sb, ",\"transaction\":");
-    sb_u64(sb, t->depth);
+    json_u64(sb, t->depth);
     endpoint(sb, "client", &s->client);
     endpoint(sb, "server", &s->server);
-    SB_LIT(sb, ",\"session_start\":\"");
-    sb_time_rfc3339(sb, &s->start);
-    SB_LIT(sb, "\",\"ts\":\"");
-    sb_time_rfc3339(sb, &t->ts);
-    sb_putc(sb, '"');
+    SB_LIT(sb, ",\"session_start\":");
+    json_time(sb, &s->start);
+    SB_LIT(sb, ",\"ts\":");
+    json_time(sb, &t->ts);
     envelope(sb, t);
     sb_putc(sb, ',');
     content_json_message(sb, cm);

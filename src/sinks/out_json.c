@@ -1,11 +1,13 @@
 /* out_json.c - JSON Lines sink (contract version 1, docs/json.md): one object per exchange,
- * transaction, notice and session. Reads records; never parses wire bytes. */
+ * transaction, notice and session, in the JSON writer's compact layout (lib/json.h). Reads
+ * records; never parses wire bytes. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "sinks/sink_fmt.h"
 #include "sinks/sinks.h"
 #include "smtpsniff/reply.h"
+#include "lib/json.h"
 #include "lib/strbuf.h"
 
 #define OUT_JSON_MAX_RECORD (1u << 20)
@@ -34,16 +36,11 @@ struct out_json {
     struct session_prefixes prefix;
 };
 
-/* ,"k": with the key a literal (no strlen in the hot path). */
-#define KEY(sb, k) SB_LIT((sb), ",\"" k "\":")
-#define KV_STR(sb, k, v) (KEY(sb, k), sb_json_cstr((sb), (v)))
-#define KV_U64(sb, k, v) (KEY(sb, k), sb_u64((sb), (v)))
-#define KV_TIME(sb, k, tv) (KEY(sb, k), json_time((sb), (tv)))
-
-static void json_time(struct strbuf *sb, const struct timeval *tv)
-{
-    sb_json_time(sb, tv); /* null for a time RFC 3339 cannot write (docs/json.md) */
-}
+/* Members with a literal key, in the JSON writer's compact layout (lib/json.h). */
+#define KEY(sb, k) JSON_KEY(sb, k)
+#define KV_STR(sb, k, v) (JSON_KEY(sb, k), json_cstr((sb), (v)))
+#define KV_U64(sb, k, v) (JSON_KEY(sb, k), json_u64((sb), (v)))
+#define KV_TIME(sb, k, tv) (JSON_KEY(sb, k), json_time((sb), (tv)))
 
 static void endpoint(struct strbuf *sb, const struct smtp_endpoint *e)
 {
@@ -114,14 +111,6 @@ static void record_end(struct out_json *j)
         json_flush(j);
 }
 
-static void str_or_null(struct strbuf *sb, const char *s)
-{
-    if (s && s[0])
-        sb_json_cstr(sb, s);
-    else
-        SB_LIT(sb, "null");
-}
-
 static void annot_render(struct strbuf *sb, int code, const char *context)
 {
     const struct reply_entry *e = reply_lookup(code);
@@ -129,10 +118,10 @@ static void annot_render(struct strbuf *sb, int code, const char *context)
     KV_STR(sb, "class_name", reply_class_name(code));
     KV_STR(sb, "name", e->name);
     KEY(sb, "meaning");
-    sb_json_str(sb, (const uint8_t *)e->meaning, reply_meaning_line_len(e));
+    json_str(sb, (const uint8_t *)e->meaning, reply_meaning_line_len(e));
     KV_STR(sb, "context", context);
     KEY(sb, "listed");
-    sb_puts(sb, e->listed ? "true" : "false");
+    json_bool(sb, e->listed);
 }
 
 /* ,"answers":"NAME": the names are fixed ASCII words, written as they are (no escaping pass). */
@@ -150,13 +139,13 @@ static void reply_obj(struct out_json *j, const struct smtp_exchange *x)
     SB_LIT(sb, "{\"code\":");
     sb_u64(sb, (uint64_t)r->code);
     KEY(sb, "enhanced");
-    str_or_null(sb, r->enhanced);
+    json_cstr_or_null(sb, r->enhanced);
     KEY(sb, "lines");
     sb_putc(sb, '[');
     for (unsigned i = 0; i < r->nlines; i++) {
         if (i)
             sb_putc(sb, ',');
-        sb_json_str(sb, r->line[i].p, r->line[i].len);
+        json_str(sb, r->line[i].p, r->line[i].len);
     }
     sb_putc(sb, ']');
     if (r->lines_dropped) {
@@ -167,7 +156,7 @@ static void reply_obj(struct out_json *j, const struct smtp_exchange *x)
     answers_put(sb, x->answers);
     if (r->challenge[0]) {
         KEY(sb, "challenge");
-        sb_json_cstr(sb, r->challenge);
+        json_cstr(sb, r->challenge);
     }
     KV_TIME(sb, "ts", &r->ts);
     sb_putc(sb, '}');
@@ -181,20 +170,20 @@ static void on_exchange(void *ctx, const struct smtp_session_info *s, const stru
     KEY(sb, "command");
     if (x->cmd) {
         SB_LIT(sb, "{\"verb\":");
-        sb_json_str(sb, (const uint8_t *)x->cmd->verb, x->cmd->verb_len);
+        json_str(sb, (const uint8_t *)x->cmd->verb, x->cmd->verb_len);
         SB_LIT(sb, ",\"arg\":");
-        sb_json_str(sb, x->cmd->arg.p, x->cmd->arg.len);
+        json_str(sb, x->cmd->arg.p, x->cmd->arg.len);
         if (x->cmd->arg_redacted)
             SB_LIT(sb, ",\"redacted\":true");
         sb_putc(sb, '}');
     } else {
-        SB_LIT(sb, "null");
+        json_null(sb);
     }
     KEY(sb, "reply");
     if (x->reply)
         reply_obj(j, x);
     else
-        SB_LIT(sb, "null");
+        json_null(sb);
     record_end(j);
 }
 
@@ -204,46 +193,37 @@ static void params_obj(struct strbuf *sb, const struct smtp_params *ps)
     for (unsigned i = 0; i < ps->n; i++) {
         if (i)
             sb_putc(sb, ',');
-        sb_json_cstr(sb, ps->p[i].key);
+        json_cstr(sb, ps->p[i].key);
         sb_putc(sb, ':');
-        sb_json_cstr(sb, ps->p[i].value);
+        json_cstr(sb, ps->p[i].value);
     }
     sb_putc(sb, '}');
 }
 
+static void str_list(struct strbuf *sb, const char (*v)[SMTP_MAX_NAME], unsigned n)
+{
+    sb_putc(sb, '[');
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            sb_putc(sb, ',');
+        json_cstr(sb, v[i]);
+    }
+    sb_putc(sb, ']');
+}
+
+/* The keys are the field names of SMTP_HEADER_LIST (smtp.h), in its order. */
 static void message_obj(struct strbuf *sb, const struct smtp_message_info *m)
 {
     SB_LIT(sb, "{\"size\":");
     sb_u64(sb, m->size);
-    static const struct {
-        const char *k;
-        size_t off;
-    } f[] = {
-        {"date", offsetof(struct smtp_message_info, date)},
-        {"from", offsetof(struct smtp_message_info, from)},
-        {"to", offsetof(struct smtp_message_info, to)},
-        {"cc", offsetof(struct smtp_message_info, cc)},
-        {"reply_to", offsetof(struct smtp_message_info, reply_to)},
-        {"message_id", offsetof(struct smtp_message_info, message_id)},
-        {"in_reply_to", offsetof(struct smtp_message_info, in_reply_to)},
-        {"subject", offsetof(struct smtp_message_info, subject)},
-        {"user_agent", offsetof(struct smtp_message_info, user_agent)},
-        {"x_originating_ip", offsetof(struct smtp_message_info, x_originating_ip)},
-    };
-    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-        SB_LIT(sb, ",\"");
-        sb_puts(sb, f[i].k);
-        SB_LIT(sb, "\":");
-        str_or_null(sb, (const char *)m + f[i].off);
-    }
-    KEY(sb, "received");
-    sb_putc(sb, '[');
-    for (unsigned i = 0; i < m->nreceived; i++) {
-        if (i)
-            sb_putc(sb, ',');
-        sb_json_cstr(sb, m->received[i]);
-    }
-    SB_LIT(sb, "]}");
+#define JSON_ONE(f, hdr, dec) (KEY(sb, #f), json_cstr_or_null(sb, m->f));
+#define JSON_ALSO(f, hdr, dec)
+#define JSON_MANY(f, hdr, mx) (KEY(sb, #f), str_list(sb, m->f, m->n##f));
+    SMTP_HEADER_LIST(JSON_ONE, JSON_ALSO, JSON_MANY)
+#undef JSON_ONE
+#undef JSON_ALSO
+#undef JSON_MANY
+    sb_putc(sb, '}');
 }
 
 static void on_transaction(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t)
@@ -253,26 +233,26 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
     RECORD_BEGIN(j, "transaction", &t->ts, s);
     KV_U64(sb, "depth", t->depth);
     KEY(sb, "helo");
-    str_or_null(sb, t->helo);
+    json_cstr_or_null(sb, t->helo);
     KEY(sb, "mail_from");
     if (t->have_mail_from)
-        sb_json_cstr(sb, t->mail_from);
+        json_cstr(sb, t->mail_from);
     else
-        SB_LIT(sb, "null");
+        json_null(sb);
     KEY(sb, "mail_params");
     params_obj(sb, &t->mail_params);
     KEY(sb, "rcpt_to");
     sb_putc(sb, '[');
     for (unsigned i = 0; i < t->nrcpt; i++) {
         sb_puts(sb, i ? ",{\"addr\":" : "{\"addr\":");
-        sb_json_cstr(sb, t->rcpt[i].addr);
+        json_cstr(sb, t->rcpt[i].addr);
         SB_LIT(sb, ",\"code\":");
         if (t->rcpt[i].code)
             sb_u64(sb, (uint64_t)t->rcpt[i].code);
         else
-            SB_LIT(sb, "null");
+            json_null(sb);
         KEY(sb, "enhanced");
-        str_or_null(sb, t->rcpt[i].enhanced);
+        json_cstr_or_null(sb, t->rcpt[i].enhanced);
         KEY(sb, "params");
         params_obj(sb, &t->rcpt[i].params);
         sb_putc(sb, '}');
@@ -287,24 +267,24 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
         SB_LIT(sb, "{\"code\":");
         sb_u64(sb, (uint64_t)t->data_reply.code);
         KEY(sb, "enhanced");
-        str_or_null(sb, t->data_reply.enhanced);
+        json_cstr_or_null(sb, t->data_reply.enhanced);
         KEY(sb, "text");
-        sb_json_cstr(sb, t->data_reply.text);
+        json_cstr(sb, t->data_reply.text);
         sb_putc(sb, '}');
     } else {
-        SB_LIT(sb, "null");
+        json_null(sb);
     }
     KEY(sb, "message");
     if (t->have_message)
         message_obj(sb, &t->message);
     else
-        SB_LIT(sb, "null");
+        json_null(sb);
     KV_STR(sb, "status", smtp_txn_status_name(t->status));
     KEY(sb, "rejected_at");
     if (t->status == SMTP_TXN_REJECTED || t->status == SMTP_TXN_ABORTED)
-        sb_json_cstr(sb, smtp_verb_name(t->rejected_at));
+        json_cstr(sb, smtp_verb_name(t->rejected_at));
     else
-        SB_LIT(sb, "null");
+        json_null(sb);
     if (t->content) { /* --files: what the content stage found (docs/json.md, version 1.1) */
         SB_LIT(sb, ",\"content\":{");
         content_json_message(sb, t->content);
@@ -336,9 +316,9 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     KV_STR(sb, "end_reason", smtp_end_reason_name(s->end_reason));
     KV_STR(sb, "tls", smtp_tls_name(s->tls));
     KEY(sb, "sni");
-    str_or_null(sb, s->sni);
+    json_cstr_or_null(sb, s->sni);
     KEY(sb, "helo");
-    str_or_null(sb, s->helo);
+    json_cstr_or_null(sb, s->helo);
     KEY(sb, "extensions");
     sb_putc(sb, '[');
     const char *e = s->extensions;
@@ -346,24 +326,24 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
         size_t n = strlen(e);
         if (i)
             sb_putc(sb, ',');
-        sb_json_str(sb, (const uint8_t *)e, n);
+        json_str(sb, (const uint8_t *)e, n);
         e += n + 1;
     }
     sb_putc(sb, ']');
     KEY(sb, "auth");
     if (s->auth_seen) {
         SB_LIT(sb, "{\"mechanism\":");
-        sb_json_cstr(sb, s->auth.mechanism);
+        json_cstr(sb, s->auth.mechanism);
         KEY(sb, "user");
-        str_or_null(sb, s->auth.user);
+        json_cstr_or_null(sb, s->auth.user);
         KEY(sb, "result");
         if (s->auth.result)
             sb_u64(sb, (uint64_t)s->auth.result);
         else
-            SB_LIT(sb, "null");
+            json_null(sb);
         sb_putc(sb, '}');
     } else {
-        SB_LIT(sb, "null");
+        json_null(sb);
     }
     KEY(sb, "bytes");
     SB_LIT(sb, "{\"client\":");

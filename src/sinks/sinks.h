@@ -35,8 +35,11 @@ void out_live_free(struct smtp_sink *s);
 /* --- summary (summary.c) --- */
 enum summary_format { SUMMARY_JSON, SUMMARY_TEXT };
 struct summary;
+struct reasm_stats;
 struct summary *summary_new(void);
 struct smtp_sink *summary_sink(struct summary *sm);
+/* What reassembly counted (reasm.h), for the summary's "reassembly" section; before summary_write. */
+void summary_set_reasm(struct summary *sm, const struct reasm_stats *st);
 /* Write atomically (temporary file in the same directory, fsync, rename; a new file 0600, a
  * replaced one keeps its mode and owner), into a device or FIFO, or through stdout or stderr when
  * the path is their file (docs/summary.md). Returns 0, or -1 with errno set. Safe to call more

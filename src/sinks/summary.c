@@ -155,6 +155,24 @@ static void sm_count_command(struct summary *sm, const struct smtp_command *c)
     sm_table_add(&sm->unknown_verbs, key, 0, 1, 0);
 }
 
+/* "C.S.D" of a parsed code, in decimal (a snprintf here, once per reply, cost 5% of a run). */
+static void sm_enhanced_key(char key[SM_KEY], struct smtp_enhanced e)
+{
+    unsigned part[3] = {e.cls, e.subject, e.detail};
+    size_t o = 0;
+    for (int i = 0; i < 3; i++) {
+        unsigned v = part[i] % 1000;
+        if (i)
+            key[o++] = '.';
+        if (v >= 100)
+            key[o++] = (char)('0' + v / 100);
+        if (v >= 10)
+            key[o++] = (char)('0' + v / 10 % 10);
+        key[o++] = (char)('0' + v % 10);
+    }
+    key[o] = '\0';
+}
+
 static void sm_count_reply(struct summary *sm, const struct smtp_session_info *s, const struct smtp_reply *r)
 {
     sm_note_ts(sm, &r->ts);
@@ -164,11 +182,10 @@ static void sm_count_reply(struct summary *sm, const struct smtp_session_info *s
         sm->by_code[r->code]++;
     else
         sm->code_other++;
-    if (r->enhanced[0]) {
+    if (r->enh.cls) { /* counted by the code the core parsed: "5.01.1" is 5.1.1 */
         char key[SM_KEY];
-        esc_to_cstr(key, sizeof(key), (const uint8_t *)r->enhanced,
-                    strnlen(r->enhanced, sizeof(r->enhanced)));
-        sm_table_add(&sm->enhanced, key, 0, 1, 0);
+        sm_enhanced_key(key, r->enh);
+        sm_table_add(&sm->enhanced, key, sm_enhanced_pack(r->enh), 1, 0);
     }
     if (r->code >= 400 && r->code < 600) {
         sm_table_add(&sm->clients, s->client.ip, 0, 0, 1);
@@ -306,7 +323,7 @@ static void sm_transaction(void *ctx, const struct smtp_session_info *s, const s
 {
     struct summary *sm = ctx;
     sm->txns++;
-    if ((unsigned)t->status < SM_TXN_N)
+    if ((unsigned)t->status < SMTP_TXN_COUNT)
         sm->by_status[t->status]++;
     if (t->have_message) {
         sm->messages++;
@@ -331,9 +348,9 @@ static void sm_session_end(void *ctx, const struct smtp_session_info *s)
     struct summary *sm = ctx;
     sm_note_ts(sm, &s->end);
     sm->ended++;
-    if ((unsigned)s->end_reason < SM_END_N)
+    if ((unsigned)s->end_reason < SMTP_END_COUNT)
         sm->by_end[s->end_reason]++;
-    if ((unsigned)s->tls < SM_TLS_N)
+    if ((unsigned)s->tls < SMTP_TLS_COUNT)
         sm->by_tls[s->tls]++;
     sm->bytes[0] += s->bytes[0];
     sm->bytes[1] += s->bytes[1];
@@ -368,6 +385,11 @@ struct summary *summary_new(void)
                                   .notice = sm_notice,
                                   .session_end = sm_session_end};
     return sm;
+}
+
+void summary_set_reasm(struct summary *sm, const struct reasm_stats *st)
+{
+    sm->reasm = *st;
 }
 
 struct smtp_sink *summary_sink(struct summary *sm)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/time.h>
 
+#include "reasm/reasm.h"
 #include "sinks/sinks.h"
 #include "smtpsniff/smtp.h"
 #include "lib/strbuf.h"
@@ -22,10 +23,6 @@
 #define SM_MAX_FILES 100000     /* distinct part SHA-256s counted (--files); the rest go to "other" */
 #define SM_CODES 1000           /* reply codes counted one by one: 000..999 */
 #define SM_OUT_MAX (512u << 20) /* a summary larger than this is refused (EFBIG) */
-
-#define SM_END_N (SMTP_END_EOF + 1)
-#define SM_TLS_N (SMTP_TLS_IMPLICIT + 1)
-#define SM_TXN_N (SMTP_TXN_INCOMPLETE + 1)
 
 /* One counted key; v[] means what the table says (sessions and failures for addresses). */
 struct sm_entry {
@@ -73,8 +70,9 @@ struct sm_content {
 struct summary {
     struct smtp_sink sink;  /* sink.ctx points back here */
     struct timeval last_ts; /* time of the latest record (capture order): transactions carry none */
+    struct reasm_stats reasm; /* summary_set_reasm; zero when never set */
 
-    uint64_t sessions, ended, by_end[SM_END_N], by_tls[SM_TLS_N], bytes[2];
+    uint64_t sessions, ended, by_end[SMTP_END_COUNT], by_tls[SMTP_TLS_COUNT], bytes[2];
 
     uint64_t replies, by_class[6]; /* [2]..[5]; [0] invalid */
     uint64_t by_code[SM_CODES], code_other;
@@ -83,7 +81,7 @@ struct summary {
     uint64_t commands, by_verb[SMTP_VERB_COUNT];
     struct sm_table unknown_verbs;
 
-    uint64_t txns, by_status[SM_TXN_N], messages, message_bytes;
+    uint64_t txns, by_status[SMTP_TXN_COUNT], messages, message_bytes;
     uint64_t rcpt_ok, rcpt_bad, rcpt_none, rcpt_dropped;
 
     uint64_t auth_sessions;
@@ -102,6 +100,17 @@ struct summary {
 
 /* The first name a file (by SHA-256) was seen under, or "". */
 const char *sm_file_name(const struct summary *sm, const char *sha256);
+/* The `code` of an entry of the enhanced table: the parsed code, so writers need not parse. */
+static inline int sm_enhanced_pack(struct smtp_enhanced e)
+{
+    return e.cls * 1000000 + e.subject * 1000 + e.detail;
+}
+
+static inline struct smtp_enhanced sm_enhanced_unpack(int code)
+{
+    return (struct smtp_enhanced){.cls = (uint8_t)(code / 1000000), .subject = (uint16_t)(code / 1000 % 1000),
+                                  .detail = (uint16_t)(code % 1000)};
+}
 
 /* Index of a reply code's class in by_class: 2..5, or 0 for anything else. */
 int sm_class_index(int code);

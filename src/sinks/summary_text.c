@@ -92,6 +92,17 @@ static void tx_capture(struct strbuf *sb, const struct capture_stats *cs)
         tx_u64(sb, "pcap dropped", cs->ps_drop);
         tx_u64(sb, "pcap dropped by interface", cs->ps_ifdrop);
     }
+#define TX_SKIPPED(field, name, label, lost) tx_u64(sb, "skipped: " label, cs->skipped.field);
+    CAPTURE_COUNTER_LIST(TX_SKIPPED)
+#undef TX_SKIPPED
+}
+
+static void tx_reasm(struct strbuf *sb, const struct reasm_stats *st)
+{
+    tx_heading(sb, "Reassembly");
+#define TX_REASM(field, name, label, lost) tx_u64(sb, label, st->field);
+    REASM_COUNTER_LIST(TX_REASM)
+#undef TX_REASM
 }
 
 static void tx_sessions(struct strbuf *sb, const struct summary *sm)
@@ -101,14 +112,14 @@ static void tx_sessions(struct strbuf *sb, const struct summary *sm)
     tx_u64(sb, "total", sm->sessions);
     tx_u64(sb, "ended", sm->ended);
     tx_u64(sb, "still open", sm->sessions > sm->ended ? sm->sessions - sm->ended : 0);
-    for (int r = 0; r < SM_END_N; r++) {
+    for (int r = 0; r < SMTP_END_COUNT; r++) {
         const char *name = smtp_end_reason_name((enum smtp_end_reason)r);
         size_t n = strnlen(name, 40);
         memcpy(label, "end: ", 5);
         memcpy(label + 5, name, n + 1);
         tx_u64(sb, label, sm->by_end[r]);
     }
-    for (int t = 0; t < SM_TLS_N; t++) {
+    for (int t = 0; t < SMTP_TLS_COUNT; t++) {
         const char *name = smtp_tls_name((enum smtp_tls)t);
         size_t n = strnlen(name, 40);
         memcpy(label, "tls: ", 5);
@@ -140,10 +151,8 @@ static void tx_enhanced(struct strbuf *sb, const struct summary *sm)
     if (n || sm->enhanced.other[0])
         sb_printf(sb, "\n  %-12s %12s  %s\n", "enhanced", "count", "name");
     for (size_t i = 0; i < n; i++) {
-        int cls, subject, detail;
-        const struct enhanced_entry *e = NULL;
-        if (enhanced_parse(v[i]->key, &cls, &subject, &detail) == 0)
-            e = enhanced_lookup(subject, detail);
+        struct smtp_enhanced c = sm_enhanced_unpack(v[i]->code);
+        const struct enhanced_entry *e = enhanced_lookup(c.subject, c.detail);
         sb_puts(sb, "  ");
         tx_name(sb, v[i]->key, sizeof(v[i]->key), 12);
         sb_printf(sb, " %12llu  %s\n", (unsigned long long)v[i]->v[0], e ? e->name : "-");
@@ -188,7 +197,7 @@ static void tx_transactions(struct strbuf *sb, const struct summary *sm)
 {
     tx_heading(sb, "Transactions");
     tx_u64(sb, "total", sm->txns);
-    for (int st = 0; st < SM_TXN_N; st++)
+    for (int st = 0; st < SMTP_TXN_COUNT; st++)
         tx_u64(sb, smtp_txn_status_name((enum smtp_txn_status)st), sm->by_status[st]);
     tx_u64(sb, "recipients accepted", sm->rcpt_ok);
     tx_u64(sb, "recipients rejected", sm->rcpt_bad);
@@ -367,6 +376,7 @@ void summary_text(const struct summary *sm, const struct capture_stats *cs, stru
 {
     sb_puts(sb, "smtpsniff summary\n");
     tx_capture(sb, cs);
+    tx_reasm(sb, &sm->reasm);
     tx_sessions(sb, sm);
     tx_replies(sb, sm);
     tx_commands(sb, sm);

@@ -154,37 +154,35 @@ static void rfc2047_decode(const uint8_t *p, size_t n, char *dst, size_t dsz)
 
 /* --- headers ------------------------------------------------------------------------------- */
 
-/* The headers kept (RFC 5322 3.6), where, and whether RFC 2047 words are decoded. */
+/* The headers kept, from SMTP_HEADER_LIST (smtp.h): where each one goes, and whether RFC 2047
+ * words are decoded. A list header (MANY) also names its counter. */
 static const struct {
     const char *name;
-    size_t len, off; /* off SIZE_MAX: the next Received slot */
+    size_t len, off, count_off; /* count_off SIZE_MAX: a single value */
+    unsigned max;
     bool decode;
 } header_slots[] = {
-#define SLOT(n, field, dec) {n, sizeof(n) - 1, offsetof(struct smtp_message_info, field), dec}
-    {"received", 8, SIZE_MAX, false},
-    SLOT("date", date, false),
-    SLOT("from", from, true),
-    SLOT("to", to, true),
-    SLOT("cc", cc, true),
-    SLOT("reply-to", reply_to, false),
-    SLOT("message-id", message_id, false),
-    SLOT("in-reply-to", in_reply_to, false),
-    SLOT("subject", subject, true),
-    SLOT("x-mailer", user_agent, false),
-    SLOT("user-agent", user_agent, false),
-    SLOT("x-originating-ip", x_originating_ip, false),
-#undef SLOT
+#define HDR_ONE(f, hdr, dec) {hdr, sizeof(hdr) - 1, offsetof(struct smtp_message_info, f), SIZE_MAX, 1, dec},
+#define HDR_MANY(f, hdr, mx)                                                                       \
+    {hdr, sizeof(hdr) - 1, offsetof(struct smtp_message_info, f),                                  \
+     offsetof(struct smtp_message_info, n##f), mx, false},
+    SMTP_HEADER_LIST(HDR_ONE, HDR_ONE, HDR_MANY)
+#undef HDR_ONE
+#undef HDR_MANY
 };
 
 void smtp_message_reset(struct smtp_message_info *m)
 {
-    /* Empty strings and no Received lines: what a zeroed struct reads as, without clearing
-     * its 6 KB of text (a transaction is reset for every mail). */
+    /* Empty strings and empty lists: what a zeroed struct reads as, without clearing its 6 KB
+     * of text (a transaction is reset for every mail). */
     m->size = 0;
-    m->nreceived = 0;
-    for (size_t i = 0; i < sizeof(header_slots) / sizeof(header_slots[0]); i++)
-        if (header_slots[i].off != SIZE_MAX)
-            ((char *)m + header_slots[i].off)[0] = '\0';
+#define RESET_ONE(f, hdr, dec) m->f[0] = '\0';
+#define RESET_ALSO(f, hdr, dec)
+#define RESET_MANY(f, hdr, mx) m->n##f = 0;
+    SMTP_HEADER_LIST(RESET_ONE, RESET_ALSO, RESET_MANY)
+#undef RESET_ONE
+#undef RESET_ALSO
+#undef RESET_MANY
 }
 
 /* Where a header's value is kept (NULL: not kept); `decode`: RFC 2047 words are decoded. */
@@ -195,9 +193,11 @@ static char *header_slot(struct smtp_message_info *m, const char *name, bool *de
         if (header_slots[i].len != nl || strcasecmp(name, header_slots[i].name) != 0)
             continue;
         *decode = header_slots[i].decode;
-        if (header_slots[i].off == SIZE_MAX)
-            return m->nreceived < SMTP_MAX_RECEIVED ? m->received[m->nreceived++] : NULL;
         char *slot = (char *)m + header_slots[i].off;
+        if (header_slots[i].count_off != SIZE_MAX) {
+            unsigned *n = (unsigned *)(void *)((char *)m + header_slots[i].count_off);
+            return *n < header_slots[i].max ? slot + (size_t)(*n)++ * SMTP_MAX_NAME : NULL;
+        }
         return slot[0] ? NULL : slot; /* first occurrence wins */
     }
     return NULL;

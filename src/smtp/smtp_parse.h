@@ -52,9 +52,9 @@ struct smtp_reply_line {
 };
 /* False when the line does not start with a three-digit code 2xx-5xx and a space or hyphen. */
 bool smtp_reply_line_parse(const uint8_t *p, size_t n, struct smtp_reply_line *out);
-/* Enhanced status code at the start of reply text (RFC 3463 2): "C.S.D" then space or end, C in
- * 2/4/5. Copies it to out (NUL-terminated) and returns its length, or 0. */
-size_t smtp_enhanced_parse(const uint8_t *p, size_t n, char out[16]);
+/* Enhanced status code at the start of reply text, in the one grammar (enhanced_parse_span, RFC
+ * 3463 2): copies it to out (NUL-terminated), fills *e and returns its length, or 0. */
+size_t smtp_enhanced_parse(const uint8_t *p, size_t n, char out[16], struct smtp_enhanced *e);
 /* EHLO keywords the core follows (RFC 5321 4.1.1.1), as SMTP_EXT_* bits; 0 for others. */
 enum { SMTP_EXT_PIPELINING = 1u << 0, SMTP_EXT_CHUNKING = 1u << 1, SMTP_EXT_SMTPUTF8 = 1u << 2,
        SMTP_EXT_STARTTLS = 1u << 3 };

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "smtp/smtp_text.h"
+#include "smtpsniff/reply.h"
 
 static bool is_digit(uint8_t c)
 {
@@ -23,30 +24,16 @@ bool smtp_reply_line_parse(const uint8_t *p, size_t n, struct smtp_reply_line *o
     return true;
 }
 
-size_t smtp_enhanced_parse(const uint8_t *p, size_t n, char out[16])
+size_t smtp_enhanced_parse(const uint8_t *p, size_t n, char out[16], struct smtp_enhanced *e)
 {
-    size_t i = 0;
-    int parts = 0;
-    while (parts < 3) {
-        size_t start = i;
-        while (i < n && is_digit(p[i]) && i - start < 3)
-            i++;
-        if (i == start || (parts == 0 && i - start != 1))
-            return 0;
-        parts++;
-        if (parts < 3) {
-            if (i >= n || p[i] != '.')
-                return 0;
-            i++;
-        }
-    }
-    if ((i < n && p[i] != ' ') || i >= 16)
-        return 0;
-    if (p[0] != '2' && p[0] != '4' && p[0] != '5')
-        return 0;
-    memcpy(out, p, i);
-    out[i] = '\0';
-    return i;
+    size_t len;
+    struct smtp_enhanced code;
+    if (enhanced_parse_span(p, n, &code, &len) != 0 || len >= 16)
+        return 0; /* the one grammar (codes/enhanced_codes.c) */
+    memcpy(out, p, len);
+    out[len] = '\0';
+    *e = code;
+    return len;
 }
 
 unsigned smtp_ehlo_keyword(const uint8_t *p, size_t n)

@@ -130,6 +130,7 @@ static void reply_begin(struct smtp_session *s, int code)
     /* Reset what a reply reads; the line spans are set as lines arrive. */
     s->reply.nlines = s->reply.lines_dropped = 0;
     s->reply.enhanced[0] = s->reply.challenge[0] = '\0';
+    s->reply.enh.cls = 0;
     sb_reset(&s->reply_text);
     s->reply.code = code;
     s->reply_open = true;
@@ -159,7 +160,7 @@ static void server_line(struct smtp_session *s, const struct smtp_line *l, const
     else if (rl.code != s->reply.code)
         smtp_notice(&s->nt, SMTP_NOTICE_REPLY_CODE_MISMATCH, SMTP_DIR_SERVER, ts,
                     "line with code %d inside a %d reply", rl.code, s->reply.code);
-    if (s->reply.nlines == 0 && smtp_enhanced_parse(rl.text, rl.text_len, s->reply.enhanced) &&
+    if (s->reply.nlines == 0 && smtp_enhanced_parse(rl.text, rl.text_len, s->reply.enhanced, &s->reply.enh) &&
         s->reply.enhanced[0] - '0' != s->reply.code / 100)
         smtp_notice(&s->nt, SMTP_NOTICE_ENHANCED_CLASS_MISMATCH, SMTP_DIR_SERVER, ts,
                     "reply %d carries enhanced code %s", s->reply.code, s->reply.enhanced);
