@@ -1,6 +1,7 @@
 /* capture.c - libpcap front end: opens files or an interface, decodes Ethernet (any number of
  * 802.1Q/802.1ad tags), Linux SLL/SLL2, raw IP and BSD loopback itself, keeps TCP on the
- * chosen ports, rewrites IPv6 into placeholder IPv4 (ip6map.c) and hands IPv4 on. */
+ * chosen ports (and IP fragments, whose ports only reassembly can see) and hands IPv4 and IPv6
+ * packets on as captured: one cut by the snapshot length goes on too, reassembly reports it. */
 #include "capture/capture.h"
 
 #include <arpa/inet.h>
@@ -14,15 +15,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "capture/ip6map.h"
 #include "smtpsniff/limits.h"
 #include "lib/strbuf.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
 #endif
-
-#define SCRATCH_LEN (20 + 65535)
 
 struct capture_src {
     pcap_t *h;
@@ -46,7 +44,6 @@ struct capture {
     struct timeval first, last;
     time_t last_tick;
     uint64_t port_bits[65536 / 64]; /* the ports of o->ports as a bit set: one load per port */
-    uint8_t scratch[SCRATCH_LEN];
 };
 
 static bool dlt_supported(int dlt)
@@ -93,6 +90,12 @@ static uint16_t rd16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* The IP packet as captured: its own length, or fewer bytes when the snaplen cut it. */
+static size_t ip_captured(size_t ip_len, size_t n)
+{
+    return ip_len <= n ? ip_len : n;
+}
+
 static size_t decode_ipv4(struct capture *c, const uint8_t *p, size_t n, const uint8_t **ip)
 {
     if (n < 20 || (p[0] >> 4) != 4) {
@@ -100,77 +103,52 @@ static size_t decode_ipv4(struct capture *c, const uint8_t *p, size_t n, const u
         return 0;
     }
     size_t ihl = (size_t)(p[0] & 15) * 4, len = rd16(p + 2);
-    if (ihl < 20 || len < ihl) {
+    if (ihl < 20 || len < ihl || n < ihl) {
         c->cnt.ip_bad++;
-        return 0;
-    }
-    if (len > n) {
-        c->cnt.truncated++; /* cut by the snaplen: libnids cannot use it */
         return 0;
     }
     if (p[9] != 6) {
         c->cnt.not_tcp++;
         return 0;
     }
-    uint32_t sa, da;
-    memcpy(&sa, p + 12, 4);
-    memcpy(&da, p + 16, 4);
-    if (ip6map_is_placeholder(sa) || ip6map_is_placeholder(da)) {
-        c->cnt.reserved_v4++; /* 240/4 is ours for IPv6 placeholders */
+    uint16_t frag = rd16(p + 6);
+    if ((frag & 0x1FFF) != 0 || ((frag & 0x2000) && len < ihl + 20)) {
+        *ip = p; /* a fragment without the TCP ports: reassembly puts it together first */
+        return ip_captured(len, n);
+    }
+    if (len < ihl + 20 || n < ihl + 4) {
+        c->cnt.truncated += len >= ihl + 20; /* cut before the ports */
+        c->cnt.ip_bad += len < ihl + 20;
         return 0;
     }
-    uint16_t frag = rd16(p + 6);
-    if (frag & 0x3FFF) {
-        /* libnids 1.26 reads ihl+8 bytes of every fragment (docs/design.md): drop shorter ones. */
-        if (len < ihl + 8) {
-            c->cnt.ip_fragment_short++;
-            return 0;
-        }
-        if ((frag & 0x1FFF) != 0) {
-            *ip = p;
-            return len; /* later fragments carry no ports: let libnids reassemble */
-        }
-    }
-    if (len < ihl + 20 && (frag & 0x2000)) {
-        *ip = p; /* a first fragment too short for the TCP header: libnids reassembles it */
-        return len;
-    }
-    if (len < ihl + 20 || !port_wanted(c, rd16(p + ihl), rd16(p + ihl + 2))) {
+    if (!port_wanted(c, rd16(p + ihl), rd16(p + ihl + 2))) {
         c->cnt.other_port++;
         return 0;
     }
+    if (len > n)
+        c->cnt.truncated++;
     *ip = p;
-    return len;
+    return ip_captured(len, n);
 }
 
-static uint16_t ip_checksum(const uint8_t *h, size_t n)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += rd16(h + i);
-    while (sum >> 16)
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-/* RFC 8200 4: walk extension headers to TCP, then rewrite as IPv4 with placeholder addresses. */
-static size_t decode_ipv6(struct capture *c, const uint8_t *p, size_t n, const uint8_t **ip, uint8_t *scratch,
-                          size_t scratch_len)
+/* RFC 8200 4: walk extension headers to TCP; a fragment header hands the packet on as it is. */
+static size_t decode_ipv6(struct capture *c, const uint8_t *p, size_t n, const uint8_t **ip)
 {
     if (n < 40 || (p[0] >> 4) != 6) {
         c->cnt.ip_bad++;
         return 0;
     }
     size_t plen = rd16(p + 4), off = 40;
-    if (plen == 0 || 40 + plen > n) {
-        c->cnt.truncated++;
+    if (plen == 0) {
+        c->cnt.ip_bad++; /* a jumbogram (RFC 2675) or nothing: not SMTP on any link we read */
         return 0;
     }
     uint8_t nh = p[6];
-    size_t end = 40 + plen;
+    size_t end = ip_captured(40 + plen, n);
     while (nh != 6) {
         if (off + 8 > end) {
-            c->cnt.ip_bad++;
+            c->cnt.truncated += 40 + plen > n;
+            c->cnt.ip_bad += 40 + plen <= n;
             return 0;
         }
         if (nh == 0 || nh == 43 || nh == 60) {
@@ -180,55 +158,34 @@ static size_t decode_ipv6(struct capture *c, const uint8_t *p, size_t n, const u
             nh = p[off];
             off += ((size_t)p[off + 1] + 2) * 4;
         } else if (nh == 44) {
-            c->cnt.ip6_ext_fragment++; /* IPv6 fragments are not reassembled */
-            return 0;
+            *ip = p; /* reassembly puts the fragments together and then looks at the ports */
+            return end;
         } else {
             c->cnt.not_tcp++;
             return 0;
         }
     }
-    if (off + 20 > end || !port_wanted(c, rd16(p + off), rd16(p + off + 2))) {
+    if (off + 4 > end) {
+        c->cnt.truncated += 40 + plen > n;
+        c->cnt.ip_bad += 40 + plen <= n;
+        return 0;
+    }
+    if (!port_wanted(c, rd16(p + off), rd16(p + off + 2))) {
         c->cnt.other_port++;
         return 0;
     }
-    size_t tcp_len = end - off;
-    if (20 + tcp_len > 65535 || 20 + tcp_len > scratch_len) {
-        c->cnt.truncated++; /* does not fit an IPv4 total length */
-        return 0;
-    }
-    /* Only a SYN can start a stream libnids follows (no mid-stream pickup), so only a SYN adds
-     * addresses: packets of unknown streams cannot fill the table. */
-    bool syn = (p[off + 13] & 0x12) == 0x02;
-    uint32_t sa = ip6map_get(p + 8, syn), da = ip6map_get(p + 24, syn);
-    if (sa == 0 || da == 0) {
-        c->cnt.ip6_unmapped++;
-        return 0;
-    }
-    uint8_t *h = scratch;
-    memset(h, 0, 20);
-    h[0] = 0x45;
-    h[2] = (uint8_t)((20 + tcp_len) >> 8);
-    h[3] = (uint8_t)(20 + tcp_len);
-    h[6] = 0x40; /* DF */
-    h[8] = p[7]; /* hop limit as TTL */
-    h[9] = 6;
-    memcpy(h + 12, &sa, 4);
-    memcpy(h + 16, &da, 4);
-    uint16_t ck = ip_checksum(h, 20);
-    h[10] = (uint8_t)(ck >> 8);
-    h[11] = (uint8_t)ck;
-    memcpy(h + 20, p + off, tcp_len);
-    *ip = h;
-    return 20 + tcp_len;
+    if (40 + plen > n)
+        c->cnt.truncated++;
+    *ip = p;
+    return end;
 }
 
-static size_t decode_l3(struct capture *c, unsigned etype, const uint8_t *p, size_t n, const uint8_t **ip,
-                        uint8_t *scratch, size_t scratch_len)
+static size_t decode_l3(struct capture *c, unsigned etype, const uint8_t *p, size_t n, const uint8_t **ip)
 {
     if (etype == 0x0800)
         return decode_ipv4(c, p, n, ip);
     if (etype == 0x86DD)
-        return decode_ipv6(c, p, n, ip, scratch, scratch_len);
+        return decode_ipv6(c, p, n, ip);
     c->cnt.not_ip++;
     return 0;
 }
@@ -243,8 +200,7 @@ static unsigned af_to_etype(uint32_t af)
     return 0;
 }
 
-size_t capture_decode(struct capture *c, int dlt, const uint8_t *p, size_t caplen, const uint8_t **ip,
-                      uint8_t *scratch, size_t scratch_len)
+size_t capture_decode(struct capture *c, int dlt, const uint8_t *p, size_t caplen, const uint8_t **ip)
 {
     size_t off = 0;
     unsigned etype = 0;
@@ -291,7 +247,7 @@ size_t capture_decode(struct capture *c, int dlt, const uint8_t *p, size_t caple
         c->cnt.not_ip++;
         return 0;
     }
-    return decode_l3(c, etype, p + off, caplen - off, ip, scratch, scratch_len);
+    return decode_l3(c, etype, p + off, caplen - off, ip);
 }
 
 /* --- opening ------------------------------------------------------------------------------- */
@@ -493,7 +449,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
         c->last = h->ts;
     c->bytes += h->len;
     const uint8_t *ip;
-    size_t n = capture_decode(c, s->dlt, bytes, h->caplen, &ip, c->scratch, sizeof(c->scratch));
+    size_t n = capture_decode(c, s->dlt, bytes, h->caplen, &ip);
     if (n)
         c->fn(c->ctx, ip, n, &h->ts);
     if (c->stop)

@@ -314,6 +314,11 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     KV_TIME(sb, "start", &s->start);
     KV_TIME(sb, "end", &s->end);
     KV_STR(sb, "end_reason", smtp_end_reason_name(s->end_reason));
+    KEY(sb, "midstream");
+    if (s->midstream)
+        SB_LIT(sb, "true");
+    else
+        SB_LIT(sb, "false");
     KV_STR(sb, "tls", smtp_tls_name(s->tls));
     KEY(sb, "sni");
     json_cstr_or_null(sb, s->sni);
