@@ -167,6 +167,24 @@ static void datagram_emit(struct datagram *d, struct reasm_ip *out)
     datagram_free(d);
 }
 
+/* For a notice on the stream: the addresses and the start of the first fragment (the ports),
+ * when it is held. */
+static void datagram_head(const struct datagram *d, struct reasm_ip *out)
+{
+    static uint8_t head[20];
+    memset(out, 0, sizeof(*out));
+    out->family = d->family;
+    out->proto = d->proto;
+    memcpy(out->src, d->src, 16);
+    memcpy(out->dst, d->dst, 16);
+    out->l4 = head;
+    if (d->frags && d->frags->off == 0) {
+        size_t n = d->frags->len < sizeof(head) ? d->frags->len : sizeof(head);
+        memcpy(head, d->frags->data, n);
+        out->l4_len = out->l4_wire = n;
+    }
+}
+
 enum ipfrag_result ipfrag_add(const struct reasm_ip *ip, const struct reasm_frag *fr, const struct timeval *ts,
                               struct reasm_ip *out)
 {
@@ -182,8 +200,10 @@ enum ipfrag_result ipfrag_add(const struct reasm_ip *ip, const struct reasm_frag
     bool discard = false;
     enum ipfrag_result r = frag_place(d, fr->off, end, ip->l4, &at, &discard);
     if (r != IPFRAG_HELD || (!fr->more && d->total && d->total != end) || (d->total && end > d->total)) {
-        if (r == IPFRAG_OVERLAP)
+        if (r == IPFRAG_OVERLAP) {
             F.st->frag_overlaps++;
+            datagram_head(d, out);
+        }
         else
             F.st->frag_dropped++;
         if (discard || r == IPFRAG_HELD)

@@ -37,7 +37,8 @@ enum ipfrag_result {
     IPFRAG_HELD,     /* kept; the datagram is not complete */
     IPFRAG_DONE,     /* complete: *out is the whole datagram, valid until the next call */
     IPFRAG_DROPPED,  /* dropped: a duplicate, bad, over a bound, or its datagram discarded */
-    IPFRAG_OVERLAP   /* overlapped a fragment held with different bytes (Linux's policy applied) */
+    IPFRAG_OVERLAP   /* overlapped a fragment held with different bytes (Linux's policy applied);
+                        *out has the addresses and up to 20 bytes of the first fragment, if held */
 };
 
 void ipfrag_init(struct reasm_stats *st);

@@ -881,6 +881,29 @@ static void tcp_input(const struct reasm_ip *ip, const struct timeval *ts)
 
 /* --- IP -------------------------------------------------------------------------------------- */
 
+/* A fragment goes in; the whole datagram may come out. Fragments that overlap are told to the
+ * stream their first fragment names. */
+static bool fragment_in(struct reasm_ip *ip, const struct reasm_frag *fr, const struct timeval *ts)
+{
+    struct reasm_ip whole;
+    enum ipfrag_result r = ipfrag_add(ip, fr, ts, &whole);
+    if (r == IPFRAG_OVERLAP && whole.proto == 6 && whole.l4_len >= 4) {
+        uint16_t sport = (uint16_t)(whole.l4[0] << 8 | whole.l4[1]), dport = (uint16_t)(whole.l4[2] << 8 | whole.l4[3]);
+        bool src_is_a;
+        struct flow_key k;
+        key_make(&k, &whole, sport, dport, &src_is_a);
+        struct flow *f = *flow_slot(&k);
+        if (f)
+            notice(f, SMTP_NOTICE_IP_FRAGMENT_OVERLAP, src_is_a == f->client_is_a ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER,
+                   ts, "IPv%u fragments of datagram %u overlap: Linux discards the datagram (or keeps the first bytes of a fragment inside one held)",
+                   whole.family, fr->id);
+    }
+    if (r != IPFRAG_DONE)
+        return false;
+    *ip = whole;
+    return true;
+}
+
 static void ipv4_input(const uint8_t *p, size_t n, const struct timeval *ts)
 {
     if (n < 20) {
@@ -901,10 +924,8 @@ static void ipv4_input(const uint8_t *p, size_t n, const struct timeval *ts)
     if (frag & 0x3FFF) {
         struct reasm_frag fr = {.id = (uint32_t)(p[4] << 8 | p[5]), .off = (size_t)(frag & 0x1FFF) * 8,
                                 .more = (frag & 0x2000) != 0};
-        struct reasm_ip whole;
-        if (ipfrag_add(&ip, &fr, ts, &whole) != IPFRAG_DONE)
+        if (!fragment_in(&ip, &fr, ts))
             return;
-        ip = whole;
     }
     if (ip.proto == 6)
         tcp_input(&ip, ts);
@@ -951,10 +972,8 @@ static void ipv6_input(const uint8_t *p, size_t n, const struct timeval *ts)
     ip.l4_len = cap - off;
     ip.l4_wire = tot - off;
     if (fragment) {
-        struct reasm_ip whole;
-        if (ipfrag_add(&ip, &fr, ts, &whole) != IPFRAG_DONE)
+        if (!fragment_in(&ip, &fr, ts))
             return;
-        ip = whole;
     }
     if (ip.proto == 6)
         tcp_input(&ip, ts);
