@@ -493,6 +493,9 @@ static bool run_extend(struct half *h, uint32_t seq, const uint8_t *p, uint32_t 
         uint32_t size = t->size * 2 > t->cap + cap ? t->size * 2 : t->cap + cap;
         if (size > REASM_RUN_MAX)
             size = REASM_RUN_MAX;
+        /* Room was made for a new run of this piece, not for doubling this one. */
+        if (T.mem + (size - t->size) > T.o.memcap || h->stored + (size - t->size) > REASM_MAX_STREAM_STORE)
+            return false;
         struct run *n = realloc(t, sizeof(*t) + size);
         if (n == NULL)
             abort();
