@@ -493,3 +493,37 @@ Test(reasm, ipv6_fragments_reassembled)
     expect_log("x1 -/220\n");
     expect_log("end1 end of input c=0 s=14 mid=1");
 }
+
+/* --- reordered ends -------------------------------------------------------------------------- */
+
+/* A reset captured before a segment it follows: the segment still belongs to the session. */
+Test(reasm, reset_waits_for_bytes_acknowledged_before_it)
+{
+    start(64, 0);
+    handshake(40020);
+    S(40020, 5001, 1001, GREET);
+    S(40020, 5015, 1017, OK);                                /* acknowledges the EHLO */
+    send4(true, 40020, 1017, 5023, RST | ACK, NULL, 0, 5);   /* captured before the EHLO */
+    C(40020, 1001, 5015, EHLO);
+    finish();
+    expect_log("x1 EHLO/250\n");
+    expect_log("end1 reset c=16 s=22");
+    expect_no_log("end2");
+}
+
+/* Copies of a closed stream's segments seen after its end start no stream of their own. */
+Test(reasm, segments_after_close_start_no_stream)
+{
+    start(64, 0);
+    handshake(40021);
+    S(40021, 5001, 1001, GREET);
+    close_both(40021, 1001, 5015);
+    S(40021, 5001, 1001, GREET); /* a duplicate, late */
+    C(40021, 1002, 5016, "late\r\n"); /* sent after the FIN: reaches nobody */
+    finish();
+    expect_log("end1 close");
+    expect_no_log("end2");
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.after_end_bytes, 6);
+}

@@ -82,6 +82,10 @@
 /* A hole the other side has acknowledged (the endpoint got bytes the capture shows later or
  * never) is waited for this long in capture time, then skipped as a gap. */
 #define REASM_ACKED_HOLE_WAIT_MS 1000
+/* Streams that closed or were reset, remembered for this many capture seconds so that copies of
+ * their last segments seen afterwards are not taken for new streams (a power of two). */
+#define REASM_TOMBSTONES 4096
+#define REASM_TOMB_SECONDS 10
 /* IP fragments: datagrams in reassembly at once, bytes held, fragments per datagram, and the
  * capture-time expiry (Linux ipfrag_time). */
 #define REASM_MAX_FRAG_DATAGRAMS 1024

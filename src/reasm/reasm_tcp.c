@@ -72,10 +72,26 @@ struct flow {
     struct smtp_session *sess;       /* made when the handshake completes or data flows */
     struct timeval first, last;
     bool midstream, told_truncated, told_full;
+    bool reset;                      /* a RST came while bytes before it were still missing */
+    struct timeval reset_ts;
+};
+
+/* What is left of a stream that closed or was reset: where each side's bytes ended, so that a
+ * copy of its last segments the capture shows afterwards (reordered, retransmitted) is known as
+ * such instead of starting a stream of its own. A fixed ring: the oldest is reused. */
+struct tomb {
+    struct tomb *hnext;
+    struct flow_key key;
+    uint32_t end_a, end_b; /* next sequence number of the key's a and b ends */
+    struct timeval ts;     /* when the stream ended */
+    bool used;
 };
 
 static struct {
     struct reasm_opts o;
+    struct tomb tombs[REASM_TOMBSTONES];
+    struct tomb *tomb_bucket[REASM_TOMBSTONES];
+    unsigned tomb_at;
     uint16_t ports[32];
     uint64_t port_bits[65536 / 64];
     struct flow **bucket;
@@ -693,6 +709,64 @@ static void acked_holes(struct flow *f, const struct timeval *ts)
     }
 }
 
+/* --- tombstones ------------------------------------------------------------------------------ */
+
+static struct tomb **tomb_slot(const struct flow_key *k)
+{
+    struct tomb **pp = &T.tomb_bucket[key_hash(k) & (REASM_TOMBSTONES - 1)];
+    while (*pp && !key_eq(&(*pp)->key, k))
+        pp = &(*pp)->hnext;
+    return pp;
+}
+
+static void tomb_remove(struct tomb *t)
+{
+    struct tomb **pp = tomb_slot(&t->key);
+    if (*pp == t)
+        *pp = t->hnext;
+    t->used = false;
+}
+
+static void tomb_add(const struct flow *f)
+{
+    struct tomb *t = &T.tombs[T.tomb_at];
+    T.tomb_at = (T.tomb_at + 1) % REASM_TOMBSTONES;
+    if (t->used)
+        tomb_remove(t);
+    struct tomb **pp = tomb_slot(&f->key);
+    if (*pp)
+        tomb_remove(*pp);
+    t->key = f->key;
+    const struct half *a = &f->h[f->client_is_a ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER];
+    const struct half *b = &f->h[f->client_is_a ? SMTP_DIR_SERVER : SMTP_DIR_CLIENT];
+    t->end_a = a->next;
+    t->end_b = b->next;
+    t->ts = T.now;
+    t->used = true;
+    t->hnext = T.tomb_bucket[key_hash(&f->key) & (REASM_TOMBSTONES - 1)];
+    T.tomb_bucket[key_hash(&f->key) & (REASM_TOMBSTONES - 1)] = t;
+}
+
+/* A packet of a stream that ended less than REASM_TOMB_SECONDS ago: true unless it is a SYN (a
+ * new connection; the tombstone goes). Bytes before the end repeat what was delivered; bytes
+ * after it were sent after the close or reset and reach nobody (counted as after_end_bytes). */
+static bool tomb_absorbs(const struct flow_key *k, bool src_is_a, const struct seg *s, const struct timeval *ts)
+{
+    struct tomb *t = *tomb_slot(k);
+    if (t == NULL)
+        return false;
+    if ((s->flags & TH_SYN) || ts->tv_sec - t->ts.tv_sec > REASM_TOMB_SECONDS) {
+        tomb_remove(t);
+        return false;
+    }
+    uint32_t end = src_is_a ? t->end_a : t->end_b, before = 0;
+    if (SEQ_LT(s->seq, end) && end - s->seq < SEQ_WINDOW)
+        before = end - s->seq < s->len ? end - s->seq : s->len;
+    T.st.retransmitted_bytes += before;
+    T.st.after_end_bytes += s->len - before;
+    return true;
+}
+
 /* --- flows ----------------------------------------------------------------------------------- */
 
 static void half_free(struct half *h)
@@ -704,6 +778,10 @@ static void half_free(struct half *h)
 /* The one place a flow ends: stored bytes out, the session record, everything freed once. */
 static void flow_end(struct flow *f, enum smtp_end_reason why, const struct timeval *ts)
 {
+    if (f->reset && (why == SMTP_END_TIMEOUT || why == SMTP_END_EOF)) {
+        why = SMTP_END_RESET; /* the missing bytes never came: it ended with the reset */
+        ts = &f->reset_ts;
+    }
     flush_all(f, ts);
     for (int d = 0; d < 2; d++) {
         struct half *h = &f->h[d], *o = &f->h[!d];
@@ -715,6 +793,8 @@ static void flow_end(struct flow *f, enum smtp_end_reason why, const struct time
     if (!f->h[0].seen || !f->h[1].seen)
         T.st.one_sided++;
     session_make(f, &f->first);
+    if (why == SMTP_END_CLOSE || why == SMTP_END_RESET)
+        tomb_add(f);
     smtp_session_end(f->sess, why, ts);
     smtp_session_free(f->sess);
     half_free(&f->h[0]);
@@ -814,6 +894,18 @@ static void flow_touch(struct flow *f, const struct timeval *ts)
     f->last = *ts;
 }
 
+/* Bytes still missing that the capture may yet show: stored runs behind a hole, or bytes the
+ * other side acknowledged (bar one, which may be an unseen FIN). */
+static bool flow_has_holes(const struct flow *f)
+{
+    for (int d = 0; d < 2; d++) {
+        const struct half *h = &f->h[d], *o = &f->h[!d];
+        if (h->head || (h->known && o->ack_known && SEQ_LT(h->next + 1, o->ack) && o->ack - h->next < SEQ_WINDOW))
+            return true;
+    }
+    return false;
+}
+
 static void segment(struct flow *f, const struct seg *s, const struct timeval *ts)
 {
     struct half *h = &f->h[s->dir], *o = &f->h[!s->dir];
@@ -826,7 +918,13 @@ static void segment(struct flow *f, const struct seg *s, const struct timeval *t
         session_make(f, ts);
     if (s->flags & TH_RST) {
         T.st.resets++;
-        flow_end(f, SMTP_END_RESET, ts);
+        /* Bytes the capture shows later (reordered) still belong before the reset. */
+        if (!flow_has_holes(f)) {
+            flow_end(f, SMTP_END_RESET, ts);
+            return;
+        }
+        f->reset = true;
+        f->reset_ts = *ts;
         return;
     }
     if (h->known)
@@ -837,7 +935,9 @@ static void segment(struct flow *f, const struct seg *s, const struct timeval *t
     /* Only an ACK past the other side's next byte, or a hole already waited for, can matter. */
     if (((s->flags & TH_ACK) && o->known && SEQ_LT(o->next, s->ack)) || h->hole_acked || o->hole_acked)
         acked_holes(f, ts);
-    if (f->h[0].fin_done && f->h[1].fin_done && f->h[0].fin_acked && f->h[1].fin_acked)
+    if (f->reset && !flow_has_holes(f))
+        flow_end(f, SMTP_END_RESET, &f->reset_ts);
+    else if (f->h[0].fin_done && f->h[1].fin_done && f->h[0].fin_acked && f->h[1].fin_acked)
         flow_end(f, SMTP_END_CLOSE, ts);
 }
 
@@ -904,6 +1004,8 @@ static void tcp_input(const struct reasm_ip *ip, const struct timeval *ts)
             T.st.packets_no_stream++;
             return;
         }
+        if (tomb_absorbs(&k, src_is_a, &s, ts))
+            return;
         if (T.st.sessions_active >= T.o.max_streams) {
             evict_one(ts);
             slot = flow_slot(&k);
