@@ -73,10 +73,11 @@ struct flow {
     struct timeval first, last;
     bool midstream, told_truncated, told_full;
     bool reset;                      /* a RST came while bytes before it were still missing */
+    bool evicted;
     struct timeval reset_ts;
 };
 
-/* What is left of a stream that closed or was reset: where each side's bytes ended, so that a
+/* What is left of a stream that closed, was reset or evicted: where each side's bytes ended, so that a
  * copy of its last segments the capture shows afterwards (reordered, retransmitted) is known as
  * such instead of starting a stream of its own. A fixed ring: the oldest is reused. */
 struct tomb {
@@ -284,6 +285,8 @@ static void gap_flush(struct flow *f, enum smtp_dir d)
     h->gap_pending = 0;
 }
 
+/* Told at once: the core must know of the hole before it reads the other direction's next bytes
+ * (a reply to a command lost in it). */
 static void gap_add(struct flow *f, enum smtp_dir d, uint32_t n, const struct timeval *ts)
 {
     struct half *h = &f->h[d];
@@ -291,6 +294,7 @@ static void gap_add(struct flow *f, enum smtp_dir d, uint32_t n, const struct ti
         h->gap_ts = *ts;
     h->gap_pending += n;
     T.st.gap_bytes += n;
+    gap_flush(f, d);
 }
 
 /* A cheap fingerprint of a delivered segment, to tell a retransmission with other bytes from a
@@ -749,7 +753,7 @@ static void tomb_add(const struct flow *f)
 
 /* A packet of a stream that ended less than REASM_TOMB_SECONDS ago: true unless it is a SYN (a
  * new connection; the tombstone goes). Bytes before the end repeat what was delivered; bytes
- * after it were sent after the close or reset and reach nobody (counted as after_end_bytes). */
+ * after it were sent after the close, reset or eviction and reach nobody (after_end_bytes). */
 static bool tomb_absorbs(const struct flow_key *k, bool src_is_a, const struct seg *s, const struct timeval *ts)
 {
     struct tomb *t = *tomb_slot(k);
@@ -793,8 +797,8 @@ static void flow_end(struct flow *f, enum smtp_end_reason why, const struct time
     if (!f->h[0].seen || !f->h[1].seen)
         T.st.one_sided++;
     session_make(f, &f->first);
-    if (why == SMTP_END_CLOSE || why == SMTP_END_RESET)
-        tomb_add(f);
+    if (why == SMTP_END_CLOSE || why == SMTP_END_RESET || f->evicted)
+        tomb_add(f); /* an evicted stream's later packets must not come back as a new session */
     smtp_session_end(f->sess, why, ts);
     smtp_session_free(f->sess);
     half_free(&f->h[0]);
@@ -881,6 +885,7 @@ static void evict_one(const struct timeval *ts)
     T.st.evicted++;
     notice(v, SMTP_NOTICE_SESSION_EVICTED, SMTP_DIR_CLIENT, ts,
            "dropped to make room for newer sessions (--max-sessions)");
+    v->evicted = true;
     flow_end(v, SMTP_END_TIMEOUT, ts);
 }
 
