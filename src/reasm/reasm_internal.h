@@ -15,6 +15,9 @@ void reasm_tcp_packet(const uint8_t *ip, size_t len, const struct timeval *ts);
 void reasm_tcp_finish(void);
 void reasm_tcp_stats(struct reasm_stats *st);
 
+/* Dotted quad of 4 address bytes into dst (16 bytes). */
+void reasm_ipv4_text(char *dst, const uint8_t *b);
+
 /* One IP datagram's transport payload. Addresses in network order; IPv4 in the first 4 bytes and
  * the rest zero. l4_len bytes are present at l4; the IP header said l4_wire (more when the
  * snapshot length cut the packet). */

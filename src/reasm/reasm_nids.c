@@ -63,26 +63,9 @@ static void list_append(struct rstream *r)
 
 /* --- sessions ------------------------------------------------------------------------------ */
 
-/* Dotted quad of an address in network order: inet_ntop goes through sprintf, which was 3% of
- * a run at two calls per session. */
-static void ipv4_text(char *dst, u_int addr)
-{
-    const uint8_t *b = (const uint8_t *)&addr;
-    char *o = dst;
-    for (int i = 0; i < 4; i++) {
-        unsigned v = b[i];
-        if (v >= 100)
-            *o++ = (char)('0' + v / 100);
-        if (v >= 10)
-            *o++ = (char)('0' + v / 10 % 10);
-        *o++ = (char)('0' + v % 10);
-        *o++ = i < 3 ? '.' : '\0';
-    }
-}
-
 static void endpoint_of(struct smtp_endpoint *e, u_int addr, u_short port)
 {
-    ipv4_text(e->ip, addr);
+    reasm_ipv4_text(e->ip, (const uint8_t *)&addr);
     e->port = port;
 }
 

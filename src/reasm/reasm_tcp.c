@@ -213,7 +213,9 @@ static bool is_server_port(uint16_t p)
 
 /* --- telling the core ------------------------------------------------------------------------ */
 
-static void ipv4_text(char *dst, const uint8_t *b)
+/* Dotted quad of 4 address bytes: inet_ntop goes through sprintf, which was 3% of a run at two
+ * calls per session. */
+void reasm_ipv4_text(char *dst, const uint8_t *b)
 {
     char *o = dst;
     for (int i = 0; i < 4; i++) {
@@ -232,7 +234,7 @@ static void endpoint_of(struct smtp_endpoint *e, uint8_t family, const uint8_t *
     if (family == 6)
         inet_ntop(AF_INET6, addr, e->ip, sizeof(e->ip));
     else
-        ipv4_text(e->ip, addr);
+        reasm_ipv4_text(e->ip, addr);
     e->port = port;
 }
 
