@@ -75,6 +75,7 @@ struct flow {
     bool reset;                      /* a RST came while bytes before it were still missing */
     bool evicted;
     struct timeval reset_ts;
+    struct timeval fin_acked_ts;     /* when the second FIN was acknowledged */
 };
 
 /* What is left of a stream that closed, was reset or evicted: where each side's bytes ended, so that a
@@ -789,6 +790,12 @@ static void flow_end(struct flow *f, enum smtp_end_reason why, const struct time
         ts = &f->reset_ts;
     }
     flush_all(f, ts);
+    /* Both FINs acknowledged, and a hole before one of them only now skipped: a close. */
+    if ((why == SMTP_END_EOF || why == SMTP_END_TIMEOUT) && !f->evicted && f->h[0].fin_done && f->h[1].fin_done &&
+        f->h[0].fin_acked && f->h[1].fin_acked) {
+        why = SMTP_END_CLOSE;
+        ts = &f->fin_acked_ts;
+    }
     for (int d = 0; d < 2; d++) {
         struct half *h = &f->h[d], *o = &f->h[!d];
         /* Acknowledged and never seen (bar one that may be an unseen FIN): a gap at the end. */
@@ -918,8 +925,10 @@ static void segment(struct flow *f, const struct seg *s, const struct timeval *t
     struct half *h = &f->h[s->dir], *o = &f->h[!s->dir];
     flow_touch(f, ts);
     half_open(h, s);
-    if (o->fin && (s->flags & TH_ACK) && SEQ_LT(o->fin_seq, s->ack))
+    if (o->fin && !o->fin_acked && (s->flags & TH_ACK) && SEQ_LT(o->fin_seq, s->ack)) {
         o->fin_acked = true;
+        f->fin_acked_ts = *ts;
+    }
     /* libnids' moment: the client's ACK of the SYN-ACK completes the handshake. */
     if (s->dir == SMTP_DIR_CLIENT && o->syn && (s->flags & TH_ACK) && !(s->flags & TH_SYN))
         session_make(f, ts);
