@@ -387,7 +387,7 @@ Test(reasm, data_offset_below_five_is_dropped)
     send4(false, 40015, 5001, 1001, PSH | ACK, "554 INJECTED\r\n", 0, 4);
     S(40015, 5001, 1001, GREET);
     finish();
-    expect_log("tcp-bad-header");
+    expect_log("bad-tcp-segment");
     expect_log("x1 -/220\n");
     expect_no_log("/554");
 }

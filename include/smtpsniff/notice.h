@@ -71,8 +71,6 @@ enum smtp_severity {
     X(OVERLAP_CONFLICT, "overlap-conflict", SMTP_SEV_HIGH,                                         \
       "a retransmission carried different bytes for sequence numbers already seen; the first bytes "\
       "stand, as a Linux receiver keeps them (an evasion technique)")                              \
-    X(TCP_BAD_HEADER, "tcp-bad-header", SMTP_SEV_MEDIUM,                                           \
-      "a TCP data offset below 5 or past the segment: dropped, as a receiver drops it")           \
     X(IP_FRAGMENT_OVERLAP, "ip-fragment-overlap", SMTP_SEV_HIGH,                                   \
       "IP fragments that overlap: the datagram was discarded (or, for a fragment inside one "      \
       "already held, the first bytes kept), as Linux does")                                        \

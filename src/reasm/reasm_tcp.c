@@ -1000,7 +1000,7 @@ static void tcp_input(const struct reasm_ip *ip, const struct timeval *ts)
     if (!ok) {
         T.st.bad_tcp++;
         if (f)
-            notice(f, SMTP_NOTICE_TCP_BAD_HEADER, src_is_a == f->client_is_a ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER,
+            notice(f, SMTP_NOTICE_BAD_TCP_SEGMENT, src_is_a == f->client_is_a ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER,
                    ts, "data offset %u words in a %zu-byte segment: dropped", ip->l4[12] >> 4, ip->l4_wire);
         return;
     }
@@ -1058,6 +1058,24 @@ static bool fragment_in(struct reasm_ip *ip, const struct reasm_frag *fr, const 
     return true;
 }
 
+/* A source route (RFC 791 3.1, LSRR 131 and SSRR 137): Linux drops such packets unless
+ * accept_source_route is set, which it is not by default. */
+static bool ipv4_source_routed(const uint8_t *p, size_t ihl)
+{
+    for (size_t i = 20; i < ihl && p[i] != 0;) {
+        if (p[i] == 1) {
+            i++;
+            continue;
+        }
+        if (p[i] == 131 || p[i] == 137)
+            return true;
+        if (i + 1 >= ihl || p[i + 1] < 2)
+            return false;
+        i += p[i + 1];
+    }
+    return false;
+}
+
 static void ipv4_input(const uint8_t *p, size_t n, const struct timeval *ts)
 {
     if (n < 20) {
@@ -1065,7 +1083,7 @@ static void ipv4_input(const uint8_t *p, size_t n, const struct timeval *ts)
         return;
     }
     size_t ihl = (size_t)(p[0] & 15) * 4, tot = (size_t)p[2] << 8 | p[3];
-    if (ihl < 20 || tot < ihl || n < ihl) {
+    if (ihl < 20 || tot < ihl || n < ihl || (ihl > 20 && ipv4_source_routed(p, ihl))) {
         T.st.ip_bad++;
         return;
     }
