@@ -4,7 +4,7 @@
  * counting functions below, so nothing is parsed or printed per stream. Used by tools/bench.
  *
  *     gcc -O2 -Iinclude -Isrc -o reasm-floor tools/reasm-floor.c src/capture/capture.c \
- *         src/lib/strbuf.c src/reasm/reasm_tcp.c src/reasm/ipfrag.c -lpcap
+ *         src/lib/strbuf.c src/lib/xalloc.c src/reasm/reasm_tcp.c src/reasm/ipfrag.c -lpcap
  *     ./reasm-floor FILE.pcap          # prints streams, bytes and gaps on stderr
  */
 #include <stdio.h>

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/xalloc.h"
 #include "reasm/reasm_internal.h"
 #include "smtpsniff/limits.h"
 
@@ -90,9 +91,7 @@ static struct datagram *datagram_get(const struct reasm_ip *ip, uint32_t id, con
         F.st->frag_dropped++; /* the oldest makes room: it would likely have expired first */
         datagram_free(F.oldest);
     }
-    struct datagram *d = calloc(1, sizeof(*d));
-    if (d == NULL)
-        abort();
+    struct datagram *d = xcalloc(1, sizeof(*d));
     d->family = ip->family;
     d->proto = ip->proto;
     memcpy(d->src, ip->src, 16);
@@ -152,9 +151,7 @@ static bool datagram_whole(const struct datagram *d)
 static void datagram_emit(struct datagram *d, struct reasm_ip *out)
 {
     free(F.whole);
-    F.whole = malloc(d->total ? d->total : 1);
-    if (F.whole == NULL)
-        abort();
+    F.whole = xmalloc(d->total ? d->total : 1);
     for (const struct frag *f = d->frags; f; f = f->next)
         memcpy(F.whole + f->off, f->data, f->len);
     out->family = d->family;
@@ -215,9 +212,7 @@ enum ipfrag_result ipfrag_add(const struct reasm_ip *ip, const struct reasm_frag
         datagram_free(d);
         return IPFRAG_DROPPED;
     }
-    struct frag *f = malloc(sizeof(*f) + len);
-    if (f == NULL)
-        abort();
+    struct frag *f = xmalloc(sizeof(*f) + len);
     f->off = fr->off;
     f->len = len;
     memcpy(f->data, ip->l4, len);

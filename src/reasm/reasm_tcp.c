@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/xalloc.h"
 #include "reasm/reasm_internal.h"
 #include "smtp/smtp_core.h"
 #include "smtpsniff/limits.h"
@@ -520,9 +521,7 @@ static struct run *run_part(uint32_t seq0, const uint8_t *p, uint32_t cap, uint3
 static struct run *run_new(uint32_t seq, const uint8_t *p, uint32_t len, uint32_t cap, bool has_ack, uint32_t ack,
                            const struct timeval *ts)
 {
-    struct run *r = malloc(sizeof(*r) + cap);
-    if (r == NULL)
-        abort();
+    struct run *r = xmalloc(sizeof(*r) + cap);
     r->next = NULL;
     r->seq = seq;
     r->len = len;
@@ -550,9 +549,7 @@ static bool run_extend(struct half *h, uint32_t seq, const uint8_t *p, uint32_t 
         /* Room was made for a new run of this piece, not for doubling this one. */
         if (T.mem + (size - t->size) > T.o.memcap || h->stored + (size - t->size) > REASM_MAX_STREAM_STORE)
             return false;
-        struct run *n = realloc(t, sizeof(*t) + size);
-        if (n == NULL)
-            abort();
+        struct run *n = xrealloc(t, sizeof(*t) + size);
         h->stored += size - n->size;
         T.mem += size - n->size;
         n->size = size;
@@ -824,9 +821,7 @@ static void flow_end(struct flow *f, enum smtp_end_reason why, const struct time
 static struct flow *flow_new(struct flow **slot, const struct flow_key *k, bool client_is_a, bool midstream,
                              const struct timeval *ts)
 {
-    struct flow *f = calloc(1, sizeof(*f));
-    if (f == NULL)
-        abort();
+    struct flow *f = xcalloc(1, sizeof(*f));
     f->key = *k;
     f->client_is_a = client_is_a;
     f->midstream = midstream;
