@@ -759,3 +759,14 @@ ParameterizedTest(struct summary_golden *g, summary, golden, .init = setup, .fin
                    "--- got\n%.400s\n--- want\n%.400s",
                    g->line, g->args, g->expected, i, got_len, want_len, got + from, want + from);
 }
+
+/* A capture cut by a small snapshot length is reported, never silent: the end-of-run line counts
+ * the cut packets, segments and bytes (with libnids there was no output and nothing on stderr). */
+Test(cli, snaplen_cut_capture_is_reported, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic-snap60.pcap");
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect_str_eq(r.err, "smtpsniff: 21 packets read; discarded: cut by the snaplen 21, segments cut by the "
+                            "snaplen 13, bytes cut by the snaplen 684, bytes missing in holes 684\n");
+    cr_expect(strstr(r.out, "end=close") != NULL, "no session line: %s", r.out);
+}
