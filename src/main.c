@@ -36,6 +36,8 @@ struct options {
     const char *extract_dir;   /* --extract DIR */
     unsigned long long extract_max_bytes;
     unsigned max_streams, idle_timeout;
+    unsigned long long memcap;
+    enum reasm_engine engine;
 };
 
 static struct {
@@ -76,12 +78,17 @@ static const char usage_text[] =
     "Limits:\n"
     "      --max-sessions N     concurrent sessions kept (default %u)\n"
     "      --idle-timeout S     end a session after S idle capture seconds (default %u)\n"
+    "      --memcap BYTES       bytes all streams may hold out of order, k/M/G suffix (default %uM)\n"
+    "Reassembly:\n"
+    "      --engine own|libnids own engine (default: IPv4+IPv6, fragments, gaps, midstream)\n"
+    "                           or libnids, the reference (IPv4 only)\n"
     "  -h, --help          this help;  -V, --version   version\n"
     "Exit status: 0 done, 1 unusable or damaged input, 2 bad usage.\n";
 
 static void usage(FILE *f)
 {
-    fprintf(f, usage_text, CAP_BUFFER_BYTES / 1024, SMTP_DEFAULT_MAX_STREAMS, SMTP_DEFAULT_IDLE_TIMEOUT);
+    fprintf(f, usage_text, CAP_BUFFER_BYTES / 1024, SMTP_DEFAULT_MAX_STREAMS, SMTP_DEFAULT_IDLE_TIMEOUT,
+            REASM_DEFAULT_MEMCAP >> 20);
 }
 
 __attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
@@ -109,7 +116,7 @@ static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsign
 enum {
     OPT_NO_PROMISC = 256, OPT_PORTS, OPT_DURATION, OPT_JSON, OPT_COLOR, OPT_ERRORS, OPT_SUMMARY,
     OPT_SUMMARY_FMT, OPT_SHOW_CREDS, OPT_MAX_SESSIONS, OPT_IDLE, OPT_NO_PROGRESS, OPT_FILES, OPT_EXTRACT,
-    OPT_EXTRACT_MAX
+    OPT_EXTRACT_MAX, OPT_ENGINE, OPT_MEMCAP
 };
 
 static const struct option long_opts[] = {
@@ -129,6 +136,8 @@ static const struct option long_opts[] = {
     {"files", no_argument, NULL, OPT_FILES},
     {"extract", required_argument, NULL, OPT_EXTRACT},
     {"extract-max-bytes", required_argument, NULL, OPT_EXTRACT_MAX},
+    {"engine", required_argument, NULL, OPT_ENGINE},
+    {"memcap", required_argument, NULL, OPT_MEMCAP},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -154,6 +163,22 @@ static int parse_size(const char *s, unsigned long long *out)
     if (*end || v == 0 || v > (ULLONG_MAX >> shift))
         return -1;
     *out = v << shift;
+    return 0;
+}
+
+static int parse_reasm_option(struct options *o, int c, const char *arg)
+{
+    if (c == OPT_MEMCAP) {
+        if (parse_size(arg, &o->memcap) || o->memcap < 65536 || o->memcap > (1ull << 40))
+            return bad_usage("--memcap needs a size from 64k to 1024G (k, M or G suffix), not '%s'", arg);
+        return 0;
+    }
+    if (strcmp(arg, "own") == 0)
+        o->engine = REASM_ENGINE_OWN;
+    else if (strcmp(arg, "libnids") == 0)
+        o->engine = REASM_ENGINE_LIBNIDS;
+    else
+        return bad_usage("--engine takes own or libnids, not '%s'", arg);
     return 0;
 }
 
@@ -236,6 +261,8 @@ static int parse_option(struct options *o, int c, const char *arg)
         if (parse_size(arg, &o->extract_max_bytes))
             return bad_usage("--extract-max-bytes needs a size such as 500M or 4G, not '%s'", arg);
         return 0;
+    case OPT_ENGINE:
+    case OPT_MEMCAP: return parse_reasm_option(o, c, arg);
     case 'h': usage(stdout); return 1;
     case 'V': printf("smtpsniff %s\n", SMTPSNIFF_VERSION); return 1;
     default: return bad_usage("unknown option");
@@ -276,6 +303,8 @@ static int parse_args(struct options *o, int argc, char **argv, struct strbuf *e
     o->max_streams = SMTP_DEFAULT_MAX_STREAMS;
     o->idle_timeout = SMTP_DEFAULT_IDLE_TIMEOUT;
     o->extract_max_bytes = EXTRACT_DEFAULT_MAX_BYTES;
+    o->memcap = REASM_DEFAULT_MEMCAP;
+    o->engine = REASM_ENGINE_OWN;
     capture_parse_ports(&o->cap, "25,465,587");
     int c;
     opterr = 0;
@@ -561,7 +590,9 @@ static int run(const struct options *o)
         capture_close(G.cap);
         return EXIT_INPUT;
     }
-    struct reasm_opts ro = {.sink = k.core,
+    struct reasm_opts ro = {.engine = o->engine,
+                            .memcap = o->memcap,
+                            .sink = k.core,
                             .ports = o->cap.ports,
                             .nports = o->cap.nports,
                             .max_streams = o->max_streams,

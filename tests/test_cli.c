@@ -157,6 +157,9 @@ ParameterizedTestParameters(cli, bad_input)
         {"-B 2097152 -i lo", 2, "-B", "2097152"},
         {"-B 64k -i lo", 2, "-B", "64k"},
         {"--idle-timeout soon -r pcaps/postfix-basic.pcap", 2, "--idle-timeout", "soon"},
+        {"--engine nids -r pcaps/postfix-basic.pcap", 2, "--engine", "nids"},
+        {"--memcap 1k -r pcaps/postfix-basic.pcap", 2, "--memcap", "1k"},
+        {"--memcap lots -r pcaps/postfix-basic.pcap", 2, "--memcap", "lots"},
         {"--frobnicate -r pcaps/postfix-basic.pcap", 2, "frobnicate", NULL},
         {"-Z -r pcaps/postfix-basic.pcap", 2, "Z", NULL},
         {"-r", 2, "-r", NULL},
@@ -224,15 +227,30 @@ Test(cli, truncated_capture, .init = setup, .fini = teardown, .timeout = CLI_TIM
 /* ---- the end-of-run line ------------------------------------------------------------------- */
 
 /* Everything skipped or discarded is counted and told in one line on stderr (docs/smtpsniff.1):
- * pcaps/adv-discards.pcap holds one of each, and 20 sessions at once that --max-sessions 16 cuts. */
+ * pcaps/adv-discards.pcap holds one of each, and 20 sessions at once that --max-sessions 16 cuts.
+ * The own engine: the 240/4 source is an address like any other (one more session, so one more
+ * eviction), the source-routed packet is dropped as Linux drops it, the IPv6 fragment and the
+ * 4-byte IPv4 fragment are held and dropped, the hole before the 60 segments is skipped exactly
+ * (115 bytes), the segments of evicted sessions seen later are counted, not made sessions. */
 Test(cli, end_of_run_line_counts_discards, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
 {
     struct run r = run_sniff(NULL, "-q --max-sessions 16 -r pcaps/adv-discards.pcap");
     cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
     cr_expect_str_eq(r.err, "smtpsniff: 236 packets read; not SMTP: not IP 1, not TCP 1, other ports 1; "
-                            "discarded: bad IP header 1, short IP fragments 1, IPv6 not followed 1, IPv6 "
-                            "fragments 1, truncated 1, reserved 240/4 addresses 1, reassembly queue overflows 1, "
-                            "bad TCP segments 1, IP reassembly warnings 1, sessions evicted 4\n");
+                            "discarded: bad IP header 1, cut by the snaplen 1, bad TCP segments 1, sessions "
+                            "evicted 5, bad IP packets 1, segments cut by the snaplen 1, bytes cut by the snaplen "
+                            "100, holes skipped 1, bytes missing in holes 115, IP fragments dropped 2, bytes after "
+                            "their stream ended 144\n");
+}
+
+Test(cli, end_of_run_line_counts_libnids_discards, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    struct run r = run_sniff(NULL, "-q --engine libnids --max-sessions 16 -r pcaps/adv-discards.pcap");
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect_str_eq(r.err, "smtpsniff: 236 packets read; not SMTP: not IP 1, not TCP 1, other ports 1; "
+                            "discarded: bad IP header 1, cut by the snaplen 1, reassembly queue overflows 1, "
+                            "bad TCP segments 1, IP reassembly warnings 1, sessions evicted 4, IPv6 packets "
+                            "(libnids engine) 2, bad IP packets 1, segments cut by the snaplen 1\n");
 }
 
 /* A file read whole with nothing discarded says nothing on stderr (stderr is no terminal here). */
@@ -276,6 +294,8 @@ static void check_help(const char *opt)
         "-B KIB",
         "--max-sessions",
         "--idle-timeout",
+        "--memcap",
+        "--engine",
         "--help",
         "--version",
         "explain",
@@ -738,4 +758,15 @@ ParameterizedTest(struct summary_golden *g, summary, golden, .init = setup, .fin
     cr_expect_fail("SUMMARIES line %d: smtpsniff %s: summary differs from %s at byte %zu (%zu vs %zu bytes)\n"
                    "--- got\n%.400s\n--- want\n%.400s",
                    g->line, g->args, g->expected, i, got_len, want_len, got + from, want + from);
+}
+
+/* A capture cut by a small snapshot length is reported, never silent: the end-of-run line counts
+ * the cut packets, segments and bytes (with libnids there was no output and nothing on stderr). */
+Test(cli, snaplen_cut_capture_is_reported, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic-snap60.pcap");
+    cr_expect_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_expect_str_eq(r.err, "smtpsniff: 21 packets read; discarded: cut by the snaplen 21, segments cut by the "
+                            "snaplen 13, bytes cut by the snaplen 684, bytes missing in holes 684\n");
+    cr_expect(strstr(r.out, "end=close") != NULL, "no session line: %s", r.out);
 }

@@ -16,6 +16,15 @@ seed and options. The addresses are only written into a file: nothing is sent an
 
     tools/bench-mkcapture.py --size 1G -o build-bench/bench-1G.pcap
     tools/bench-mkcapture.py --size 250M --concurrency 3000 -o big.pcap --stats big.json
+    tools/bench-mkcapture.py --size 1G --late-pct 3 --late-max 400 --dup-pct 1 -o lossy.pcap
+    tools/bench-mkcapture.py --hostile -o hostile.pcap
+
+--late-pct/--dup-pct make the lossy variant of the same capture: that share of the data packets is
+written up to --late-max packets later (with the capture time of the packet it follows), and that
+share a second time, as late; every byte is still there, so a correct reader reports the same.
+--hostile writes streams no reader can complete instead: one stream of a million one-byte
+segments each behind a hole, and 2,000 streams with a hole that never fills and 64 KB behind it
+(128 MB held if nothing bounded it).
 
 Python standard library only.
 """
@@ -188,8 +197,14 @@ def main():
     ap.add_argument("--seed", type=int, default=25, help="random seed (default 25)")
     ap.add_argument("--pcaps", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pcaps"))
     ap.add_argument("--stats", help="write what was generated (JSON) to this file")
+    ap.add_argument("--late-pct", type=float, default=0.0, help="percent of data packets written late")
+    ap.add_argument("--late-max", type=int, default=400, help="at most this many packets late (default 400)")
+    ap.add_argument("--dup-pct", type=float, default=0.0, help="percent of data packets written twice")
+    ap.add_argument("--hostile", action="store_true", help="write the hostile streams instead (see above)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
+    if a.hostile:
+        return hostile(a)
     if a.concurrency <= 0 or a.stretch <= 0:
         ap.error("--concurrency and --stretch must be > 0")
 
@@ -249,6 +264,10 @@ def main():
     pack_into_h = struct.Struct("!H").pack_into
     heap = []
     push, pop = heapq.heappush, heapq.heappop
+    lossy = a.late_pct > 0 or a.dup_pct > 0
+    lrng = random.Random(a.seed * 7919 + 1)
+    pending = []  # (release at output packet number, order, frame): late and duplicated packets
+    n_late = n_dup = 0
     nplan = len(plan)
     nxt = 0
     npk = 0
@@ -295,10 +314,25 @@ def main():
         pack_into_h(b, tcp + 16, ~((s & 0xFFFF) + (s >> 16)) & 0xFFFF)
         ts = base_us + t_pk
         n = len(b)
-        chunks.append(pack_rec(ts // 1000000, ts % 1000000, n, n))
-        chunks.append(b)
-        chunk_bytes += n + 16
-        npk += 1
+        ihl = (b[14] & 15) * 4
+        data = lossy and (b[16] << 8 | b[17]) - ihl - (b[14 + ihl + 12] >> 4) * 4 > 0
+        if data and lrng.random() * 100 < a.dup_pct:
+            push(pending, (npk + lrng.randint(1, a.late_max), npk, bytes(b)))
+            n_dup += 1
+        if data and lrng.random() * 100 < a.late_pct:
+            push(pending, (npk + lrng.randint(1, a.late_max), npk, bytes(b)))
+            n_late += 1
+        else:
+            chunks.append(pack_rec(ts // 1000000, ts % 1000000, n, n))
+            chunks.append(b)
+            chunk_bytes += n + 16
+            npk += 1
+        while pending and (pending[0][0] <= npk or (nxt >= nplan and not heap and pi + 1 >= tp.npkts)):
+            _, _, fb = pop(pending)  # written with the capture time of the packet it follows
+            chunks.append(pack_rec(ts // 1000000, ts % 1000000, len(fb), len(fb)))
+            chunks.append(fb)
+            chunk_bytes += len(fb) + 16
+            npk += 1
         if pi + 1 < tp.npkts:
             push(heap, (st + offs[ti][pi + 1], si, pi + 1))
         else:
@@ -333,6 +367,8 @@ def main():
         "start_gap_us": round(gap_us, 2),
         "capture_span_s": round(span_us / 1e6, 3),
         "generation_s": round(time.time() - t_start, 1),
+        "late_pct": a.late_pct, "late_max": a.late_max, "dup_pct": a.dup_pct,
+        "late_packets": n_late, "duplicated_packets": n_dup,
     }
     if a.stats:
         with open(a.stats, "w") as f:
@@ -341,6 +377,42 @@ def main():
     print("bench-mkcapture: %s: %.1f MB, %d packets, %d sessions, concurrency mean %.0f max %d, %.1f s"
           % (a.output, nbytes / 1e6, npk, nplan, stats["concurrency_mean_at_start"], max_open,
              stats["generation_s"]), file=sys.stderr)
+
+
+def hostile(a):
+    """Streams no reader can complete (see the module docstring), to bound memory against."""
+    out = open(a.output, "wb", buffering=1 << 22)
+    out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+    t = [BASE_TIME * 1000000]
+    n = [0]
+
+    def pkt(cip, cport, c2s, seq, ack, flags, payload=b""):
+        src, dst = (cip, SERVER_IP) if c2s else (SERVER_IP, cip)
+        sp, dp = (cport, 25) if c2s else (25, cport)
+        tcp = struct.pack("!HHIIBBHHH", sp, dp, seq & 0xFFFFFFFF, ack, 5 << 4, flags, 65535, 0, 0) + payload
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0x4000, 64, 6, 0, src, dst)
+        fr = b"\x00" * 12 + b"\x08\x00" + ip + tcp
+        t[0] += 1
+        out.write(struct.pack("<IIII", t[0] // 1000000, t[0] % 1000000, len(fr), len(fr)) + fr)
+        n[0] += 1
+
+    def handshake(cip, cport):
+        pkt(cip, cport, True, 1000, 0, 0x02)
+        pkt(cip, cport, False, 5000, 1001, 0x12)
+        pkt(cip, cport, True, 1001, 5001, 0x10)
+
+    cip = bytes([10, 66, 0, 1])
+    handshake(cip, 40000)
+    for i in range(1000000):  # byte 1001 never comes; every other byte after it is missing too
+        pkt(cip, 40000, True, 1002 + 2 * i, 5001, 0x18, b"x")
+    block = b"y" * 1000
+    for s_ in range(2000):
+        cip = bytes([10, 67, s_ >> 8, s_ & 255])
+        handshake(cip, 41000)
+        for k in range(64):  # bytes 1001..2000 never come
+            pkt(cip, 41000, True, 2001 + 1000 * k, 5001, 0x18, block)
+    out.close()
+    print("bench-mkcapture: %s: %d packets of hostile streams" % (a.output, n[0]), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -95,25 +95,36 @@ class Tcp:
     def other(self, d):
         return "S" if d == "C" else "C"
 
-    def segment(self, d, flags, payload=b"", write=True):
+    def tcp_bytes(self, d, flags, payload, seq=None, doff=5):
+        """The TCP header and payload from side d, checksum filled in; returns (src, dst, tcp)."""
         if d == "C":
             src, dst, sp, dp = CLIENT_IP, SERVER_IP, self.cport, self.sport
         else:
             src, dst, sp, dp = SERVER_IP, CLIENT_IP, self.sport, self.cport
-        seq = self.seq[d]
+        seq = self.seq[d] if seq is None else seq
         ack = self.seq[self.other(d)] if flags & ACK else 0
-        tcp = struct.pack("!HHIIBBHHH", sp, dp, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags,
+        tcp = struct.pack("!HHIIBBHHH", sp, dp, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, doff << 4, flags,
                           65535, 0, 0) + payload
         pseudo = src + dst + struct.pack("!BBH", 0, 6, len(tcp))
         c = csum(pseudo + tcp)
-        tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
-        self.ipid[d] += 1
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), self.ipid[d] & 0xFFFF, 0x4000, 64, 6, 0,
-                         src, dst)
+        return src, dst, tcp[:16] + struct.pack("!H", c) + tcp[18:]
+
+    def ip_packet(self, d, src, dst, body, frag=0x4000, ipid=None):
+        if ipid is None:
+            self.ipid[d] += 1
+            ipid = self.ipid[d]
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(body), ipid & 0xFFFF, frag, 64, 6, 0, src, dst)
         ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+        self.pcap.add(b"\x00" * 12 + b"\x08\x00" + ip + body)
+
+    def segment(self, d, flags, payload=b"", write=True, seq=None, doff=5):
+        src, dst, tcp = self.tcp_bytes(d, flags, payload, seq, doff)
         if write:
-            self.pcap.add(b"\x00" * 12 + b"\x08\x00" + ip + tcp)
-        self.seq[d] += len(payload) + (1 if flags & (SYN | FIN) else 0)
+            self.ip_packet(d, src, dst, tcp)
+        else:
+            self.ipid[d] += 1  # the packet was sent, only the capture lacks it
+        if seq is None:
+            self.seq[d] += len(payload) + (1 if flags & (SYN | FIN) else 0)
 
     def open(self):
         self.segment("C", SYN)
@@ -468,6 +479,64 @@ def adv_reply_context(p):
         ("C", b"HELP\r\n"), ("S", b"214 2.0.0 see https://www.rfc-editor.org/rfc/rfc5321\r\n")] + quit_())
 
 
+def adv_tcp_bad_offset(p):
+    """A server segment whose TCP data offset is 4 (16 bytes, below the minimum of 5) carries
+    '554 INJECTED' at the greeting's sequence number; Linux drops it (RFC 9293 3.1), so the real
+    greeting, sent next with the same sequence number, is what the client reads."""
+    t = Tcp(p)
+    t.open()
+    t.segment("S", PSH | ACK, b"554 INJECTED\r\n", seq=t.seq["S"], doff=4)
+    for d, data in greet()[0:] + [("C", b"QUIT\r\n"), ("S", BYE)]:
+        t.data(d, data)
+    t.close("S")
+
+
+def adv_frag_overlap(p):
+    """The client's MAIL command comes as two IPv4 fragments that overlap with different bytes
+    (a decoy sender); Linux discards such a datagram, so the server reads the plain retransmission
+    that follows (same sequence number, the real sender)."""
+    t = Tcp(p)
+    t.open()
+    for d, data in greet():
+        t.data(d, data)
+    decoy = b"MAIL FROM:<decoy@evil.example>\r\n"
+    real = b"MAIL FROM:<sender@example.net>\r\n"
+    src, dst, tcp = t.tcp_bytes("C", PSH | ACK, decoy)
+    t.ipid["C"] += 1
+    other = tcp[:16] + b"XXXXXXXX"  # bytes 16..23 again, different
+    t.ip_packet("C", src, dst, tcp[:24], frag=0x2000, ipid=t.ipid["C"])            # [0, 24), MF
+    t.ip_packet("C", src, dst, other[16:24] + tcp[24:], frag=2, ipid=t.ipid["C"])  # [16, 52)
+    t.data("C", real)
+    for d, data in [("S", MAIL_OK), ("C", b"QUIT\r\n"), ("S", BYE)]:
+        t.data(d, data)
+    t.close("S")
+
+
+def adv_retrans_conflict(p):
+    """Retransmissions with other bytes: the RCPT segment is sent again with another recipient
+    (same length, same sequence number), and a body segment that arrives ahead of its predecessor
+    is sent twice, the second time with other bytes. A Linux receiver keeps the first bytes."""
+    t = Tcp(p)
+    t.open()
+    for d, data in greet() + [("C", b"MAIL FROM:<sender@example.net>\r\n"), ("S", MAIL_OK)]:
+        t.data(d, data)
+    rcpt = b"RCPT TO:<alice@example.org>\r\n"
+    seq = t.seq["C"]
+    t.data("C", rcpt)
+    t.segment("C", PSH | ACK, b"RCPT TO:<mallo@example.org>\r\n", seq=seq)
+    for d, data in [("S", RCPT_OK), ("C", b"DATA\r\n"), ("S", GO_AHEAD)]:
+        t.data(d, data)
+    first, second = b"Subject: conflict\r\n\r\n", b"the first body line\r\n.\r\n"
+    base = t.seq["C"]
+    t.segment("C", PSH | ACK, second, seq=base + len(first))
+    t.segment("C", PSH | ACK, b"the other body line\r\n.\r\n", seq=base + len(first))
+    t.data("C", first)
+    t.seq["C"] += len(second)
+    for d, data in [("S", QUEUED % b"CONF1")] + quit_():
+        t.data(d, data)
+    t.close("S")
+
+
 SCENARIOS = [
     ("smuggling", adv_smuggling), ("bdat-malformed", adv_bdat_malformed),
     ("starttls-injection", adv_starttls_injection), ("overlong", adv_overlong),
@@ -540,6 +609,8 @@ def adv_discards(p):
 
 
 SCENARIOS.append(("discards", adv_discards))
+SCENARIOS += [("tcp-bad-offset", adv_tcp_bad_offset), ("frag-overlap", adv_frag_overlap),
+              ("retrans-conflict", adv_retrans_conflict)]
 
 
 def write(path, data):

@@ -23,6 +23,8 @@ KIND:
   pcapng   pcapng: one SHB, one IDB (EN10MB, default microsecond resolution), one EPB per packet
   split    two classic pcaps OUT-1.pcap and OUT-2.pcap (OUT without .pcap), cut at the middle packet
   truncated  classic pcap (EN10MB) whose last record is cut in the middle of its packet data
+  snap60   classic pcap (EN10MB) as `tcpdump -s 60` writes it: snapshot length 60, every frame cut
+           to its first 60 bytes, the original length kept in the record
 """
 import os
 import struct
@@ -92,7 +94,7 @@ ZERO_MACS = b"\x00" * 12
 def frame_for(kind, ip):
     et = ethertype(ip)
     v6 = et == ETH_IPV6
-    if kind in ("ether", "pcapng", "split", "truncated"):
+    if kind in ("ether", "pcapng", "split", "truncated", "snap60"):
         return ZERO_MACS + struct.pack("!H", et) + ip
     if kind == "vlan":
         return ZERO_MACS + struct.pack("!HHH", ETH_VLAN, 100, et) + ip
@@ -116,13 +118,14 @@ def frame_for(kind, ip):
 LINKTYPE_OF = {"ether": LINKTYPE_EN10MB, "vlan": LINKTYPE_EN10MB, "qinq": LINKTYPE_EN10MB,
                "sll": LINKTYPE_SLL, "sll2": LINKTYPE_SLL2, "raw": LINKTYPE_RAW, "null": LINKTYPE_NULL,
                "loop": LINKTYPE_LOOP, "pcapng": LINKTYPE_EN10MB, "split": LINKTYPE_EN10MB,
-               "truncated": LINKTYPE_EN10MB}
+               "truncated": LINKTYPE_EN10MB, "snap60": LINKTYPE_EN10MB}
 
 
-def pcap_bytes(linktype, recs):
-    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, SNAPLEN, linktype)]
+def pcap_bytes(linktype, recs, snaplen=SNAPLEN):
+    out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)]
     for sec, usec, _orig, frame in recs:
-        out.append(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
+        cut = frame[:snaplen]
+        out.append(struct.pack("<IIII", sec, usec, len(cut), len(frame)) + cut)
     return b"".join(out)
 
 
@@ -175,6 +178,8 @@ def convert(kind, src, dst):
         whole = pcap_bytes(link, recs[:half + 1])
         cut = len(whole) - (len(recs[half][3]) // 2)
         data = {dst: whole[:cut]}
+    elif kind == "snap60":
+        data = {dst: pcap_bytes(link, recs, 60)}
     else:
         data = {dst: pcap_bytes(link, recs)}
     for path, b in data.items():
@@ -204,6 +209,7 @@ def all_variants(d):
             out += convert("pcapng", src, os.path.join(d, base + ".pcapng"))
             out += convert("split", src, os.path.join(d, base + "-split.pcap"))
             out += convert("truncated", src, os.path.join(d, base + "-truncated.pcap"))
+            out += convert("snap60", src, os.path.join(d, base + "-snap60.pcap"))
     for p in out:
         print("pcap-reencap: wrote %s (%d bytes)" % (p, os.path.getsize(p)), file=sys.stderr)
 

@@ -63,12 +63,35 @@
 /* Ended sessions and transactions kept for reuse by new ones (each pool), instead of freed. */
 #define SMTP_POOL_KEEP 64
 
-/* Reassembly: concurrent TCP streams, exactly (reasm_nids.c evicts past it; libnids' own table,
- * n_tcp_streams, is 4/3 of this + 4 and also holds handshakes not yet done), idle timeout in
- * capture seconds, and how many distinct IPv6 addresses are mapped through libnids. */
+/* Reassembly: concurrent TCP streams, exactly (both engines evict past it; libnids' own table,
+ * n_tcp_streams, is 4/3 of this + 4 and also holds handshakes not yet done) and the idle timeout
+ * in capture seconds. */
 #define SMTP_DEFAULT_MAX_STREAMS 16384
 #define SMTP_DEFAULT_IDLE_TIMEOUT 600
-#define SMTP_MAX_V6_ADDRS 65536
+
+/* Own reassembly engine (src/reasm/reasm_tcp.c, docs/design.md). --memcap: bytes all streams may
+ * hold out of order (segments behind a hole, or replies waiting for the commands they
+ * acknowledge); past it the oldest holder's holes are skipped as gaps. */
+#define REASM_DEFAULT_MEMCAP (32u << 20)
+/* One stream's store: bytes and runs (contiguous pieces). Large enough for a receive window a
+ * fast lossy link fills before the retransmission (Linux autotunes up to ~6 MB). */
+#define REASM_MAX_STREAM_STORE (8u << 20)
+#define REASM_MAX_STREAM_RUNS 512
+/* A run grows by appending contiguous bytes up to this size, then a new one starts. */
+#define REASM_RUN_MAX 65536
+/* A hole the other side has acknowledged (the endpoint got bytes the capture shows later or
+ * never) is waited for this long in capture time, then skipped as a gap. */
+#define REASM_ACKED_HOLE_WAIT_MS 1000
+/* Streams that closed or were reset, remembered for this many capture seconds so that copies of
+ * their last segments seen afterwards are not taken for new streams (a power of two). */
+#define REASM_TOMBSTONES 4096
+#define REASM_TOMB_SECONDS 10
+/* IP fragments: datagrams in reassembly at once, bytes held, fragments per datagram, and the
+ * capture-time expiry (Linux ipfrag_time). */
+#define REASM_MAX_FRAG_DATAGRAMS 1024
+#define REASM_MAX_FRAG_BYTES (4u << 20)
+#define REASM_MAX_FRAGS_PER_DATAGRAM 128
+#define REASM_FRAG_TIMEOUT 30
 
 /* Live capture handle. libpcap 1.10 on Linux captures into a TPACKET_V3 ring (immediate mode
  * off): blocks of 256 KB (its MAXIMUM_SNAPLEN) that packets fill back to back, so the buffer

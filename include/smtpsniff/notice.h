@@ -67,7 +67,19 @@ enum smtp_severity {
     X(EXTRACT_LIMIT, "extract-limit", SMTP_SEV_MEDIUM,                                             \
       "--extract-max-bytes reached: this message or part was not written")                        \
     X(EXTRACT_ERROR, "extract-error", SMTP_SEV_MEDIUM,                                             \
-      "a message or part could not be written to the extraction directory")
+      "a message or part could not be written to the extraction directory")                       \
+    X(OVERLAP_CONFLICT, "overlap-conflict", SMTP_SEV_HIGH,                                         \
+      "a retransmission carried different bytes for sequence numbers already seen; the first bytes "\
+      "stand, as a Linux receiver keeps them (an evasion technique)")                              \
+    X(IP_FRAGMENT_OVERLAP, "ip-fragment-overlap", SMTP_SEV_HIGH,                                   \
+      "IP fragments that overlap: the datagram was discarded (or, for a fragment inside one "      \
+      "already held, the first bytes kept), as Linux does")                                        \
+    X(SNAPLEN_TRUNCATED, "snaplen-truncated", SMTP_SEV_MEDIUM,                                     \
+      "segments cut by the capture's snapshot length: their missing bytes are reported as gaps")  \
+    X(STORE_FULL, "reassembly-store-full", SMTP_SEV_MEDIUM,                                        \
+      "the out-of-order store of this stream (or --memcap) filled: a hole was skipped as a gap")   \
+    X(PORT_REUSE, "port-reuse", SMTP_SEV_LOW,                                                      \
+      "a new SYN on a connection still open: the old session ended, a new one started")
 
 enum smtp_notice_id {
 #define SMTP_NOTICE_ENUM(id, name, sev, desc) SMTP_NOTICE_##id,

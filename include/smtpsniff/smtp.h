@@ -22,7 +22,8 @@ enum smtp_dir { SMTP_DIR_CLIENT = 0, SMTP_DIR_SERVER = 1 };
 
 /* Why a session ended. */
 #define SMTP_END_REASON_LIST(X)                                                                    \
-    X(NONE, "none") X(CLOSE, "close") X(RESET, "reset") X(TIMEOUT, "timeout") X(EOF, "end of input")
+    X(NONE, "none") X(CLOSE, "close") X(RESET, "reset") X(TIMEOUT, "timeout") X(EOF, "end of input")     \
+    X(REUSE, "port reused") /* a new SYN on the same addresses and ports while the session was open */
 enum smtp_end_reason {
 #define SMTP_END_ENUM(id, name) SMTP_END_##id,
     SMTP_END_REASON_LIST(SMTP_END_ENUM)
@@ -249,6 +250,7 @@ struct smtp_session_info {
     uint64_t id;
     struct smtp_endpoint client, server;
     enum smtp_end_reason end_reason;
+    bool midstream; /* picked up without its handshake: the first bytes may be mid-line */
     enum smtp_tls tls;
     bool auth_seen;
     struct smtp_auth_info auth;

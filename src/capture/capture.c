@@ -1,6 +1,7 @@
 /* capture.c - libpcap front end: opens files or an interface, decodes Ethernet (any number of
  * 802.1Q/802.1ad tags), Linux SLL/SLL2, raw IP and BSD loopback itself, keeps TCP on the
- * chosen ports, rewrites IPv6 into placeholder IPv4 (ip6map.c) and hands IPv4 on. */
+ * chosen ports (and IP fragments, whose ports only reassembly can see) and hands IPv4 and IPv6
+ * packets on as captured: one cut by the snapshot length goes on too, reassembly reports it. */
 #include "capture/capture.h"
 
 #include <arpa/inet.h>
@@ -14,15 +15,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "capture/ip6map.h"
 #include "smtpsniff/limits.h"
 #include "lib/strbuf.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
 #endif
-
-#define SCRATCH_LEN (20 + 65535)
 
 struct capture_src {
     pcap_t *h;
@@ -31,6 +29,14 @@ struct capture_src {
     uint64_t size; /* file size, 0 when unknown */
     char *iobuf;   /* stdio buffer of a file, freed after pcap_close */
     bool ts_u32;   /* classic pcap file: its 32-bit seconds are unsigned, libpcap sign-extends them */
+    /* Classic pcap from a regular file is read here in blocks, records parsed in place: libpcap
+     * copies every packet out of the stdio buffer (a third of the engine-alone floor's
+     * instructions, docs/benchmark.md). pcapng, stdin and live capture go through libpcap. */
+    bool fast, swapped, nsec;
+    struct bpf_program prog; /* the user's filter, applied with pcap_offline_filter */
+    bool have_prog;
+    uint8_t *blk;
+    size_t blk_off, blk_len;
 };
 
 struct capture {
@@ -46,7 +52,6 @@ struct capture {
     struct timeval first, last;
     time_t last_tick;
     uint64_t port_bits[65536 / 64]; /* the ports of o->ports as a bit set: one load per port */
-    uint8_t scratch[SCRATCH_LEN];
 };
 
 static bool dlt_supported(int dlt)
@@ -93,6 +98,12 @@ static uint16_t rd16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* The IP packet as captured: its own length, or fewer bytes when the snaplen cut it. */
+static size_t ip_captured(size_t ip_len, size_t n)
+{
+    return ip_len <= n ? ip_len : n;
+}
+
 static size_t decode_ipv4(struct capture *c, const uint8_t *p, size_t n, const uint8_t **ip)
 {
     if (n < 20 || (p[0] >> 4) != 4) {
@@ -100,77 +111,52 @@ static size_t decode_ipv4(struct capture *c, const uint8_t *p, size_t n, const u
         return 0;
     }
     size_t ihl = (size_t)(p[0] & 15) * 4, len = rd16(p + 2);
-    if (ihl < 20 || len < ihl) {
+    if (ihl < 20 || len < ihl || n < ihl) {
         c->cnt.ip_bad++;
-        return 0;
-    }
-    if (len > n) {
-        c->cnt.truncated++; /* cut by the snaplen: libnids cannot use it */
         return 0;
     }
     if (p[9] != 6) {
         c->cnt.not_tcp++;
         return 0;
     }
-    uint32_t sa, da;
-    memcpy(&sa, p + 12, 4);
-    memcpy(&da, p + 16, 4);
-    if (ip6map_is_placeholder(sa) || ip6map_is_placeholder(da)) {
-        c->cnt.reserved_v4++; /* 240/4 is ours for IPv6 placeholders */
+    uint16_t frag = rd16(p + 6);
+    if ((frag & 0x1FFF) != 0 || ((frag & 0x2000) && len < ihl + 20)) {
+        *ip = p; /* a fragment without the TCP ports: reassembly puts it together first */
+        return ip_captured(len, n);
+    }
+    if (len < ihl + 20 || n < ihl + 4) {
+        c->cnt.truncated += len >= ihl + 20; /* cut before the ports */
+        c->cnt.ip_bad += len < ihl + 20;
         return 0;
     }
-    uint16_t frag = rd16(p + 6);
-    if (frag & 0x3FFF) {
-        /* libnids 1.26 reads ihl+8 bytes of every fragment (docs/design.md): drop shorter ones. */
-        if (len < ihl + 8) {
-            c->cnt.ip_fragment_short++;
-            return 0;
-        }
-        if ((frag & 0x1FFF) != 0) {
-            *ip = p;
-            return len; /* later fragments carry no ports: let libnids reassemble */
-        }
-    }
-    if (len < ihl + 20 && (frag & 0x2000)) {
-        *ip = p; /* a first fragment too short for the TCP header: libnids reassembles it */
-        return len;
-    }
-    if (len < ihl + 20 || !port_wanted(c, rd16(p + ihl), rd16(p + ihl + 2))) {
+    if (!port_wanted(c, rd16(p + ihl), rd16(p + ihl + 2))) {
         c->cnt.other_port++;
         return 0;
     }
+    if (len > n)
+        c->cnt.truncated++;
     *ip = p;
-    return len;
+    return ip_captured(len, n);
 }
 
-static uint16_t ip_checksum(const uint8_t *h, size_t n)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += rd16(h + i);
-    while (sum >> 16)
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    return (uint16_t)~sum;
-}
-
-/* RFC 8200 4: walk extension headers to TCP, then rewrite as IPv4 with placeholder addresses. */
-static size_t decode_ipv6(struct capture *c, const uint8_t *p, size_t n, const uint8_t **ip, uint8_t *scratch,
-                          size_t scratch_len)
+/* RFC 8200 4: walk extension headers to TCP; a fragment header hands the packet on as it is. */
+static size_t decode_ipv6(struct capture *c, const uint8_t *p, size_t n, const uint8_t **ip)
 {
     if (n < 40 || (p[0] >> 4) != 6) {
         c->cnt.ip_bad++;
         return 0;
     }
     size_t plen = rd16(p + 4), off = 40;
-    if (plen == 0 || 40 + plen > n) {
-        c->cnt.truncated++;
+    if (plen == 0) {
+        c->cnt.ip_bad++; /* a jumbogram (RFC 2675) or nothing: not SMTP on any link we read */
         return 0;
     }
     uint8_t nh = p[6];
-    size_t end = 40 + plen;
+    size_t end = ip_captured(40 + plen, n);
     while (nh != 6) {
         if (off + 8 > end) {
-            c->cnt.ip_bad++;
+            c->cnt.truncated += 40 + plen > n;
+            c->cnt.ip_bad += 40 + plen <= n;
             return 0;
         }
         if (nh == 0 || nh == 43 || nh == 60) {
@@ -180,55 +166,34 @@ static size_t decode_ipv6(struct capture *c, const uint8_t *p, size_t n, const u
             nh = p[off];
             off += ((size_t)p[off + 1] + 2) * 4;
         } else if (nh == 44) {
-            c->cnt.ip6_ext_fragment++; /* IPv6 fragments are not reassembled */
-            return 0;
+            *ip = p; /* reassembly puts the fragments together and then looks at the ports */
+            return end;
         } else {
             c->cnt.not_tcp++;
             return 0;
         }
     }
-    if (off + 20 > end || !port_wanted(c, rd16(p + off), rd16(p + off + 2))) {
+    if (off + 4 > end) {
+        c->cnt.truncated += 40 + plen > n;
+        c->cnt.ip_bad += 40 + plen <= n;
+        return 0;
+    }
+    if (!port_wanted(c, rd16(p + off), rd16(p + off + 2))) {
         c->cnt.other_port++;
         return 0;
     }
-    size_t tcp_len = end - off;
-    if (20 + tcp_len > 65535 || 20 + tcp_len > scratch_len) {
-        c->cnt.truncated++; /* does not fit an IPv4 total length */
-        return 0;
-    }
-    /* Only a SYN can start a stream libnids follows (no mid-stream pickup), so only a SYN adds
-     * addresses: packets of unknown streams cannot fill the table. */
-    bool syn = (p[off + 13] & 0x12) == 0x02;
-    uint32_t sa = ip6map_get(p + 8, syn), da = ip6map_get(p + 24, syn);
-    if (sa == 0 || da == 0) {
-        c->cnt.ip6_unmapped++;
-        return 0;
-    }
-    uint8_t *h = scratch;
-    memset(h, 0, 20);
-    h[0] = 0x45;
-    h[2] = (uint8_t)((20 + tcp_len) >> 8);
-    h[3] = (uint8_t)(20 + tcp_len);
-    h[6] = 0x40; /* DF */
-    h[8] = p[7]; /* hop limit as TTL */
-    h[9] = 6;
-    memcpy(h + 12, &sa, 4);
-    memcpy(h + 16, &da, 4);
-    uint16_t ck = ip_checksum(h, 20);
-    h[10] = (uint8_t)(ck >> 8);
-    h[11] = (uint8_t)ck;
-    memcpy(h + 20, p + off, tcp_len);
-    *ip = h;
-    return 20 + tcp_len;
+    if (40 + plen > n)
+        c->cnt.truncated++;
+    *ip = p;
+    return end;
 }
 
-static size_t decode_l3(struct capture *c, unsigned etype, const uint8_t *p, size_t n, const uint8_t **ip,
-                        uint8_t *scratch, size_t scratch_len)
+static size_t decode_l3(struct capture *c, unsigned etype, const uint8_t *p, size_t n, const uint8_t **ip)
 {
     if (etype == 0x0800)
         return decode_ipv4(c, p, n, ip);
     if (etype == 0x86DD)
-        return decode_ipv6(c, p, n, ip, scratch, scratch_len);
+        return decode_ipv6(c, p, n, ip);
     c->cnt.not_ip++;
     return 0;
 }
@@ -243,8 +208,7 @@ static unsigned af_to_etype(uint32_t af)
     return 0;
 }
 
-size_t capture_decode(struct capture *c, int dlt, const uint8_t *p, size_t caplen, const uint8_t **ip,
-                      uint8_t *scratch, size_t scratch_len)
+size_t capture_decode(struct capture *c, int dlt, const uint8_t *p, size_t caplen, const uint8_t **ip)
 {
     size_t off = 0;
     unsigned etype = 0;
@@ -291,10 +255,21 @@ size_t capture_decode(struct capture *c, int dlt, const uint8_t *p, size_t caple
         c->cnt.not_ip++;
         return 0;
     }
-    return decode_l3(c, etype, p + off, caplen - off, ip, scratch, scratch_len);
+    return decode_l3(c, etype, p + off, caplen - off, ip);
 }
 
 /* --- opening ------------------------------------------------------------------------------- */
+
+/* For the block reader: keep the compiled user filter instead of setting it on the handle. */
+static int keep_filter(struct capture_src *s, const char *expr, char *err, size_t errlen)
+{
+    if (pcap_compile(s->h, &s->prog, expr, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+        snprintf(err, errlen, "bad filter expression '%s': %s", expr, pcap_geterr(s->h));
+        return -1;
+    }
+    s->have_prog = true;
+    return 0;
+}
 
 static int set_filter(pcap_t *h, const char *name, const char *expr, char *err, size_t errlen)
 {
@@ -310,10 +285,28 @@ static int set_filter(pcap_t *h, const char *name, const char *expr, char *err, 
     return rc;
 }
 
+/* Classic pcap magics (RFC draft-ietf-opsawg-pcap 4): micro- or nanosecond stamps, either byte
+ * order. Anything else (pcapng, the rare modified formats) stays with libpcap. */
+static void block_reader_probe(struct capture_src *s, FILE *f)
+{
+    uint8_t m[4];
+    if (fread(m, 1, 4, f) == 4) {
+        uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+        uint32_t le = (uint32_t)m[3] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[1] << 8 | m[0];
+        s->fast = be == 0xA1B2C3D4 || be == 0xA1B23C4D || le == 0xA1B2C3D4 || le == 0xA1B23C4D;
+        s->swapped = be == 0xA1B2C3D4 || be == 0xA1B23C4D; /* the fields are big-endian */
+        s->nsec = be == 0xA1B23C4D || le == 0xA1B23C4D;
+    }
+    rewind(f);
+}
+
 /* stdio's own buffer for a file is st_blksize (4 KB): about 120,000 read(2) calls per GB. With
  * 256 KB there are ~4,000, and a --json run took 6-17% less CPU (three interleaved series on
  * 250 MB, docs/benchmark.md). From a pipe, a read returns at most what the pipe holds (64 KB). */
 #define CAPTURE_FILE_BUFFER (256u * 1024)
+/* The block reader's buffer: larger than the stdio buffer, so fread reads straight into it, and
+ * than the largest record (CAP_SNAPLEN + 16). */
+#define BLOCK_READ_BYTES (1024u * 1024)
 
 /* stdin's: static, as stdin outlives capture_close; set once, before stdin's first read. */
 static void buffer_stdin(void)
@@ -351,6 +344,7 @@ static int open_file(struct capture_src *s, const char *path, char *err, size_t 
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
+
     /* Only this thread reads the capture, so stdio need not take the FILE's lock for each of the
      * two freads per packet libpcap makes: those atomic operations were ~5% of a run (libnids
      * links libpthread, so glibc locks every call). libpcap closes f (not stdin) on pcap_close. */
@@ -359,6 +353,8 @@ static int open_file(struct capture_src *s, const char *path, char *err, size_t 
         buffer_stdin();
     else if ((s->iobuf = malloc(CAPTURE_FILE_BUFFER)) != NULL)
         setvbuf(f, s->iobuf, _IOFBF, CAPTURE_FILE_BUFFER);
+    if (!is_stdin)
+        block_reader_probe(s, f); /* after setvbuf: a stream's buffer is set before its first read */
     s->h = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (s->h == NULL) {
         if (!is_stdin)
@@ -373,6 +369,7 @@ static int open_file(struct capture_src *s, const char *path, char *err, size_t 
         return -1;
     }
     s->ts_u32 = pcap_major_version(s->h) == 2; /* pcapng reports its section's version, 1 */
+    s->fast = s->fast && s->ts_u32 && (s->blk = malloc(BLOCK_READ_BYTES)) != NULL;
     return 0;
 }
 
@@ -463,7 +460,7 @@ struct capture *capture_open(const struct capture_opts *o, char *err, size_t err
             } else if (o->iface) {
                 rc = live_filter(s, o, err, errlen);
             } else if (o->bpf) {
-                rc = set_filter(s->h, s->name, o->bpf, err, errlen);
+                rc = s->fast ? keep_filter(s, o->bpf, err, errlen) : set_filter(s->h, s->name, o->bpf, err, errlen);
             }
         }
         if (rc != 0) {
@@ -493,7 +490,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
         c->last = h->ts;
     c->bytes += h->len;
     const uint8_t *ip;
-    size_t n = capture_decode(c, s->dlt, bytes, h->caplen, &ip, c->scratch, sizeof(c->scratch));
+    size_t n = capture_decode(c, s->dlt, bytes, h->caplen, &ip);
     if (n)
         c->fn(c->ctx, ip, n, &h->ts);
     if (c->stop)
@@ -509,8 +506,75 @@ static void maybe_tick(struct capture *c)
     }
 }
 
+static uint32_t rd32(const struct capture_src *s, const uint8_t *p)
+{
+    if (s->swapped)
+        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* At least `need` bytes from blk_off, reading on; false at the end of the file. */
+static bool block_fill(struct capture_src *s, size_t need)
+{
+    if (s->blk_len - s->blk_off >= need)
+        return true;
+    memmove(s->blk, s->blk + s->blk_off, s->blk_len - s->blk_off);
+    s->blk_len -= s->blk_off;
+    s->blk_off = 0;
+    FILE *f = pcap_file(s->h);
+    while (s->blk_len < need) {
+        size_t got = fread(s->blk + s->blk_len, 1, BLOCK_READ_BYTES - s->blk_len, f);
+        if (got == 0)
+            return false;
+        s->blk_len += got;
+    }
+    return true;
+}
+
+/* Up to `max` records as libpcap would hand them on: 1 when some were read, 0 at the end of the
+ * file, -1 on a damaged one (libpcap's words for it). */
+static int block_dispatch(struct capture *c, struct capture_src *s, int max, char *err, size_t errlen)
+{
+    for (int i = 0; i < max && !c->stop; i++) {
+        if (!block_fill(s, 16)) {
+            if (s->blk_len == s->blk_off)
+                return i > 0;
+            snprintf(err, errlen, "%s: truncated dump file; tried to read 16 header bytes, only got %zu", s->name,
+                     s->blk_len - s->blk_off);
+            return -1;
+        }
+        const uint8_t *r = s->blk + s->blk_off;
+        struct pcap_pkthdr h;
+        h.ts.tv_sec = (int32_t)rd32(s, r); /* as libpcap: on_packet puts the sign right */
+        h.ts.tv_usec = (suseconds_t)(s->nsec ? rd32(s, r + 4) / 1000 : rd32(s, r + 4));
+        h.caplen = rd32(s, r + 8);
+        h.len = rd32(s, r + 12);
+        if (h.caplen > CAP_SNAPLEN) {
+            snprintf(err, errlen, "%s: invalid packet capture length %u, bigger than the maximum of %u", s->name,
+                     h.caplen, CAP_SNAPLEN);
+            return -1;
+        }
+        if (!block_fill(s, 16 + (size_t)h.caplen)) {
+            snprintf(err, errlen, "%s: truncated dump file; tried to read %u captured bytes, only got %zu", s->name,
+                     h.caplen, s->blk_len - s->blk_off - 16);
+            return -1;
+        }
+        const uint8_t *data = s->blk + s->blk_off + 16;
+        s->blk_off += 16 + (size_t)h.caplen;
+        if (!s->have_prog || pcap_offline_filter(&s->prog, &h, data))
+            on_packet((u_char *)c, &h, data);
+    }
+    return 1;
+}
+
 static int run_source(struct capture *c, struct capture_src *s, char *err, size_t errlen)
 {
+    while (s->fast) {
+        int rc = block_dispatch(c, s, 4096, err, errlen);
+        maybe_tick(c);
+        if (rc <= 0 || c->stop)
+            return rc < 0 ? -1 : 0;
+    }
     for (;;) {
         int rc = pcap_dispatch(s->h, c->o->iface ? -1 : 4096, on_packet, (u_char *)c);
         maybe_tick(c);
@@ -608,8 +672,11 @@ void capture_close(struct capture *c)
         return;
     for (unsigned i = 0; i < c->nsrc; i++)
         if (c->src[i].h) {
+            if (c->src[i].have_prog)
+                pcap_freecode(&c->src[i].prog);
             pcap_close(c->src[i].h);
             free(c->src[i].iobuf);
+            free(c->src[i].blk);
         }
     free(c->src);
     free(c);

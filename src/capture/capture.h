@@ -1,5 +1,5 @@
 /* capture.h - the libpcap front end: files (-r, several form one capture) or an interface (-i),
- * our own link-layer and IP decode, and IPv4 packets (IPv6 mapped) handed to reassembly. */
+ * our own link-layer and IP decode, and IPv4 and IPv6 packets handed to reassembly. */
 #ifndef SMTPSNIFF_CAPTURE_H
 #define SMTPSNIFF_CAPTURE_H
 
@@ -19,11 +19,7 @@
     X(not_tcp, "not_tcp", "not TCP", false)                                                        \
     X(other_port, "other_port", "other ports", false)                                              \
     X(ip_bad, "bad_ip_header", "bad IP header", true)                                              \
-    X(ip_fragment_short, "short_fragment", "short IP fragments", true)                              \
-    X(ip6_unmapped, "ipv6_unmapped", "IPv6 not followed", true)                           \
-    X(ip6_ext_fragment, "ipv6_fragment", "IPv6 fragments", true)                                    \
-    X(truncated, "truncated", "truncated", true)                                                   \
-    X(reserved_v4, "reserved_address", "reserved 240/4 addresses", true)
+    X(truncated, "truncated", "cut by the snaplen", true)
 
 /* Counters of what the front end skipped, for the summary, the end-of-run line and tests. */
 struct capture_counters {
@@ -55,7 +51,8 @@ struct capture_opts {
     bool progress;            /* offline progress line on stderr */
 };
 
-/* One IPv4 packet (an IPv6 one already rewritten), its capture time and wire length. */
+/* One IPv4 or IPv6 packet, the bytes of it captured (fewer than its IP length when the snaplen
+ * cut it), and its capture time. */
 typedef void (*capture_packet_fn)(void *ctx, const uint8_t *ip, size_t len, const struct timeval *ts);
 /* Called about once a second of wall time while capturing (progress, -c / --duration checks). */
 typedef void (*capture_tick_fn)(void *ctx);
@@ -81,9 +78,8 @@ void capture_close(struct capture *c);
 
 /* Parse "25,465,587" into o->ports; returns -1 on a bad list. */
 int capture_parse_ports(struct capture_opts *o, const char *list);
-/* Exposed for tests: decode one link-layer frame into an IPv4 packet (IPv6 rewritten into
- * `scratch`). Returns the IPv4 length and sets *ip, or 0 when the frame is skipped. */
-size_t capture_decode(struct capture *c, int dlt, const uint8_t *p, size_t caplen, const uint8_t **ip,
-                      uint8_t *scratch, size_t scratch_len);
+/* Exposed for tests: decode one link-layer frame into an IP packet. Returns the bytes of it
+ * captured and sets *ip, or 0 when the frame is skipped. */
+size_t capture_decode(struct capture *c, int dlt, const uint8_t *p, size_t caplen, const uint8_t **ip);
 
 #endif

@@ -1,7 +1,8 @@
-/* reasm_nids.c - the libnids adapter, the only file that includes nids.h. It owns libnids'
- * settings (docs/design.md: libnids), maps streams to SMTP sessions, ends sessions on close, reset,
- * eviction, idle timeout and end of input, and frees per-stream state in every case. */
-#include "reasm/reasm.h"
+/* reasm_nids.c - the libnids adapter (--engine libnids, the reference engine), the only file that
+ * includes nids.h. It owns libnids' settings (docs/design.md: libnids), takes IPv4 only, maps
+ * streams to SMTP sessions, ends sessions on close, reset, eviction, idle timeout and end of input,
+ * and frees per-stream state in every case. */
+#include "reasm/reasm_internal.h"
 
 #include <arpa/inet.h>
 #include <nids.h>
@@ -9,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture/ip6map.h"
 #include "smtp/smtp_core.h"
 #include "smtpsniff/limits.h"
 
@@ -63,30 +63,9 @@ static void list_append(struct rstream *r)
 
 /* --- sessions ------------------------------------------------------------------------------ */
 
-/* Dotted quad of an address in network order: inet_ntop goes through sprintf, which was 3% of
- * a run at two calls per session. */
-static void ipv4_text(char *dst, u_int addr)
-{
-    const uint8_t *b = (const uint8_t *)&addr;
-    char *o = dst;
-    for (int i = 0; i < 4; i++) {
-        unsigned v = b[i];
-        if (v >= 100)
-            *o++ = (char)('0' + v / 100);
-        if (v >= 10)
-            *o++ = (char)('0' + v / 10 % 10);
-        *o++ = (char)('0' + v % 10);
-        *o++ = i < 3 ? '.' : '\0';
-    }
-}
-
 static void endpoint_of(struct smtp_endpoint *e, u_int addr, u_short port)
 {
-    uint8_t v6[16];
-    if (ip6map_reverse(addr, v6))
-        inet_ntop(AF_INET6, v6, e->ip, sizeof(e->ip));
-    else
-        ipv4_text(e->ip, addr);
+    reasm_ipv4_text(e->ip, (const uint8_t *)&addr);
     e->port = port;
 }
 
@@ -317,7 +296,7 @@ static void on_no_mem(char *where)
     abort();
 }
 
-int reasm_init(const struct reasm_opts *o, char *err, size_t errlen)
+int reasm_nids_init(const struct reasm_opts *o, char *err, size_t errlen)
 {
     memset(&R, 0, sizeof(R));
     R.o = *o;
@@ -353,9 +332,30 @@ int reasm_init(const struct reasm_opts *o, char *err, size_t errlen)
     return 0;
 }
 
-void reasm_packet(void *ctx, const uint8_t *ip, size_t len, const struct timeval *ts)
+/* What libnids cannot take: IPv6, packets cut by the snaplen, and IPv4 fragments too short for
+ * its defragmenter, which reads ihl+8 bytes of every fragment (docs/design.md). */
+static bool nids_can_take(const uint8_t *ip, size_t len)
 {
-    (void)ctx;
+    if (len < 20 || (ip[0] >> 4) != 4) {
+        R.st.ipv6_skipped += len >= 1 && (ip[0] >> 4) == 6;
+        return false;
+    }
+    size_t ihl = (size_t)(ip[0] & 15) * 4, tot = (size_t)ip[2] << 8 | ip[3];
+    if (tot > len) {
+        R.st.truncated_segments++;
+        return false;
+    }
+    if (((ip[6] << 8 | ip[7]) & 0x3FFF) && tot < ihl + 8) {
+        R.st.ip_bad++;
+        return false;
+    }
+    return true;
+}
+
+void reasm_nids_packet(const uint8_t *ip, size_t len, const struct timeval *ts)
+{
+    if (!nids_can_take(ip, len))
+        return;
     R.now = *ts;
     struct pcap_pkthdr h = {.ts = *ts, .caplen = (bpf_u_int32)len, .len = (bpf_u_int32)len};
     nids_pcap_handler(NULL, &h, (u_char *)(uintptr_t)ip);
@@ -365,7 +365,7 @@ void reasm_packet(void *ctx, const uint8_t *ip, size_t len, const struct timeval
     }
 }
 
-void reasm_finish(void)
+void reasm_nids_finish(void)
 {
     nids_exit(); /* NIDS_EXITING for every stream still open */
     while (R.head) /* streams libnids no longer knew (freed silently) */
@@ -373,10 +373,9 @@ void reasm_finish(void)
     if (R.dead)
         pcap_close(R.dead);
     R.dead = NULL;
-    ip6map_clear();
 }
 
-void reasm_get_stats(struct reasm_stats *st)
+void reasm_nids_stats(struct reasm_stats *st)
 {
     *st = R.st;
 }

@@ -306,6 +306,23 @@ static void on_notice(void *ctx, const struct smtp_session_info *s, const struct
     record_end(j);
 }
 
+/* Why a session shows no SMTP, from its counters (a sink reads, never parses): nothing was sent,
+ * TLS from the first byte, or bytes that framed no command and no reply. NULL when some SMTP was
+ * read. */
+static const char *session_unparsed(const struct smtp_session_info *s)
+{
+    unsigned replies = 0;
+    for (int c = 2; c <= 5; c++)
+        replies += s->replies_by_class[c];
+    if (s->commands || replies)
+        return NULL;
+    if (s->bytes[SMTP_DIR_CLIENT] == 0 && s->bytes[SMTP_DIR_SERVER] == 0)
+        return "no payload";
+    if (s->tls == SMTP_TLS_IMPLICIT)
+        return "TLS";
+    return "not SMTP";
+}
+
 static void on_session_end(void *ctx, const struct smtp_session_info *s)
 {
     struct out_json *j = ctx;
@@ -314,6 +331,13 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     KV_TIME(sb, "start", &s->start);
     KV_TIME(sb, "end", &s->end);
     KV_STR(sb, "end_reason", smtp_end_reason_name(s->end_reason));
+    KEY(sb, "midstream");
+    if (s->midstream)
+        SB_LIT(sb, "true");
+    else
+        SB_LIT(sb, "false");
+    KEY(sb, "unparsed");
+    json_cstr_or_null(sb, session_unparsed(s));
     KV_STR(sb, "tls", smtp_tls_name(s->tls));
     KEY(sb, "sni");
     json_cstr_or_null(sb, s->sni);

@@ -495,6 +495,8 @@ static void live_end_line(struct out_live *L, const struct smtp_session_info *s)
     live_prefix(L, live_end_time(L, s), s->id, "--");
     SB_LIT(L->w, "end ");
     sb_puts(L->w, smtp_end_reason_name(s->end_reason));
+    if (s->midstream)
+        SB_LIT(L->w, ", picked up midstream");
     SB_LIT(L->w, ", tls ");
     sb_puts(L->w, smtp_tls_name(s->tls));
     live_num(L, ", ", s->commands);

@@ -7,7 +7,8 @@
 
 enum {
     SMTP_SESS_IMPLICIT_TLS = 1u << 0,    /* port 465: TLS from the first byte (RFC 8314) */
-    SMTP_SESS_SHOW_CREDENTIALS = 1u << 1 /* print AUTH secrets instead of redacting them */
+    SMTP_SESS_SHOW_CREDENTIALS = 1u << 1, /* print AUTH secrets instead of redacting them */
+    SMTP_SESS_MIDSTREAM = 1u << 2        /* the stream was picked up without its handshake */
 };
 
 struct smtp_session;
@@ -46,7 +47,8 @@ struct smtp_session *smtp_session_new(uint64_t id, const struct smtp_endpoint *c
 /* Bytes sent by `dir`, in stream order. */
 void smtp_session_data(struct smtp_session *s, enum smtp_dir dir, const uint8_t *p, size_t n,
                        const struct timeval *ts);
-/* Bytes sent by `dir` are missing from the capture (count unknown when 0). */
+/* Bytes sent by `dir` are missing from the capture (count unknown when 0): exactly `n` bytes at
+ * the current position of that direction (bytes delivered plus bytes reported missing so far). */
 void smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, size_t n, const struct timeval *ts);
 /* Raise a notice from outside the core (the reassembly adapter). */
 void smtp_session_notice(struct smtp_session *s, enum smtp_notice_id id, enum smtp_dir dir,

@@ -1,0 +1,529 @@
+/* test_reasm.c - the own reassembly engine fed hand-built IPv4/IPv6 packets in memory: ordering
+ * across directions, midstream, one-sided streams, exact gaps, bounds against hostile streams,
+ * every way a stream ends, fragments, and packets a receiver would drop. Records are written as
+ * one line each into a transcript the tests search. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reasm/reasm.h"
+#include "smtp/smtp_core.h"
+
+static char log_buf[1 << 16];
+static size_t log_len;
+
+__attribute__((format(printf, 1, 2))) static void logf_(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(log_buf + log_len, sizeof(log_buf) - log_len, fmt, ap);
+    va_end(ap);
+    if (n > 0 && (size_t)n < sizeof(log_buf) - log_len)
+        log_len += (size_t)n;
+}
+
+static void on_exchange(void *ctx, const struct smtp_session_info *s, const struct smtp_exchange *x)
+{
+    (void)ctx;
+    logf_("x%llu %.*s/%d\n", (unsigned long long)s->id, x->cmd ? (int)x->cmd->verb_len : 1,
+          x->cmd ? x->cmd->verb : "-", x->reply ? x->reply->code : 0);
+}
+
+static void on_notice(void *ctx, const struct smtp_session_info *s, const struct smtp_notice *n)
+{
+    (void)ctx;
+    logf_("n%llu %s: %s\n", (unsigned long long)s->id, smtp_notice_name(n->id), n->detail);
+}
+
+static void on_end(void *ctx, const struct smtp_session_info *s)
+{
+    (void)ctx;
+    logf_("end%llu %s c=%llu s=%llu mid=%d start=%ld.%06ld end=%ld.%06ld\n", (unsigned long long)s->id,
+          smtp_end_reason_name(s->end_reason), (unsigned long long)s->bytes[0], (unsigned long long)s->bytes[1],
+          s->midstream, (long)s->start.tv_sec, (long)s->start.tv_usec, (long)s->end.tv_sec, (long)s->end.tv_usec);
+}
+
+static const struct smtp_sink sink = {.exchange = on_exchange, .notice = on_notice, .session_end = on_end};
+static const uint16_t ports[] = {25};
+
+static void start(unsigned max_streams, uint64_t memcap)
+{
+    log_len = 0;
+    log_buf[0] = '\0';
+    struct reasm_opts o = {.engine = REASM_ENGINE_OWN, .sink = &sink, .ports = ports, .nports = 1,
+                           .max_streams = max_streams, .idle_timeout = 600, .memcap = memcap};
+    char err[128];
+    cr_assert_eq(reasm_init(&o, err, sizeof(err)), 0, "%s", err);
+}
+
+static void finish(void)
+{
+    reasm_finish();
+    smtp_core_cleanup();
+}
+
+/* --- packets --------------------------------------------------------------------------------- */
+
+enum { FIN = 1, SYN = 2, RST = 4, PSH = 8, ACK = 16 };
+
+static struct timeval now = {1704067200, 0};
+
+static void tick(long usec)
+{
+    now.tv_usec += usec;
+    now.tv_sec += now.tv_usec / 1000000;
+    now.tv_usec %= 1000000;
+}
+
+static size_t tcp_header(uint8_t *t, uint16_t sp, uint16_t dp, uint32_t seq, uint32_t ack, uint8_t flags,
+                         unsigned doff)
+{
+    memset(t, 0, 20);
+    t[0] = (uint8_t)(sp >> 8), t[1] = (uint8_t)sp, t[2] = (uint8_t)(dp >> 8), t[3] = (uint8_t)dp;
+    for (int i = 0; i < 4; i++) {
+        t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+        t[8 + i] = (uint8_t)(ack >> (24 - 8 * i));
+    }
+    t[12] = (uint8_t)(doff << 4);
+    t[13] = flags;
+    t[14] = 0xff, t[15] = 0xff;
+    return 20;
+}
+
+/* An IPv4 packet from 10.0.0.1:cport to 10.0.0.2:25 (client) or back; `caplen` 0 = whole. */
+static void send4(bool from_client, uint16_t cport, uint32_t seq, uint32_t ack, uint8_t flags, const char *data,
+                  size_t caplen, unsigned doff)
+{
+    static uint8_t p[2048];
+    size_t n = data ? strlen(data) : 0;
+    memset(p, 0, 20);
+    p[0] = 0x45;
+    p[2] = (uint8_t)((40 + n) >> 8), p[3] = (uint8_t)(40 + n);
+    p[8] = 64, p[9] = 6;
+    uint8_t c[4] = {10, 0, 0, 1}, s[4] = {10, 0, 0, 2};
+    memcpy(p + 12, from_client ? c : s, 4);
+    memcpy(p + 16, from_client ? s : c, 4);
+    tcp_header(p + 20, from_client ? cport : 25, from_client ? 25 : cport, seq, ack, flags, doff);
+    memcpy(p + 40, data ? data : "", n);
+    tick(1000);
+    reasm_packet(NULL, p, caplen ? caplen : 40 + n, &now);
+}
+
+#define C(port, seq, ack, data) send4(true, port, seq, ack, PSH | ACK, data, 0, 5)
+#define S(port, seq, ack, data) send4(false, port, seq, ack, PSH | ACK, data, 0, 5)
+
+/* Client ISN 1000, server ISN 5000: data starts at 1001 and 5001. */
+static void handshake(uint16_t port)
+{
+    send4(true, port, 1000, 0, SYN, NULL, 0, 5);
+    send4(false, port, 5000, 1001, SYN | ACK, NULL, 0, 5);
+    send4(true, port, 1001, 5001, ACK, NULL, 0, 5);
+}
+
+static void close_both(uint16_t port, uint32_t cseq, uint32_t sseq)
+{
+    send4(false, port, sseq, cseq, FIN | ACK, NULL, 0, 5);
+    send4(true, port, cseq, sseq + 1, FIN | ACK, NULL, 0, 5);
+    send4(false, port, sseq + 1, cseq + 1, ACK, NULL, 0, 5);
+}
+
+#define GREET "220 mx ESMTP\r\n"   /* 14 */
+#define EHLO "EHLO c.example\r\n" /* 16 */
+#define OK "250 ok\r\n"            /* 8 */
+
+static void expect_log(const char *needle)
+{
+    cr_expect(strstr(log_buf, needle) != NULL, "missing \"%s\" in:\n%s", needle, log_buf);
+}
+
+static void expect_no_log(const char *needle)
+{
+    cr_expect(strstr(log_buf, needle) == NULL, "unexpected \"%s\" in:\n%s", needle, log_buf);
+}
+
+/* --- ordering -------------------------------------------------------------------------------- */
+
+Test(reasm, in_order_session_closes)
+{
+    start(64, 0);
+    handshake(40000);
+    S(40000, 5001, 1001, GREET);
+    C(40000, 1001, 5015, EHLO);
+    S(40000, 5015, 1017, OK);
+    close_both(40000, 1017, 5023);
+    finish();
+    expect_log("x1 -/220\n");
+    expect_log("x1 EHLO/250\n");
+    expect_log("end1 close c=16 s=22 mid=0");
+    expect_no_log("n1 ");
+}
+
+/* A reply captured before the command it acknowledges still pairs with it. */
+Test(reasm, reply_captured_before_its_command)
+{
+    start(64, 0);
+    handshake(40001);
+    S(40001, 5001, 1001, GREET);
+    S(40001, 5015, 1017, OK);  /* acknowledges the EHLO, which the capture shows next */
+    C(40001, 1001, 5015, EHLO);
+    close_both(40001, 1017, 5023);
+    finish();
+    expect_log("x1 EHLO/250\n");
+    expect_no_log("reply-without-command");
+    expect_no_log("capture-gap");
+}
+
+/* The same, with the client's segments reordered among themselves too. */
+Test(reasm, client_segments_reordered)
+{
+    start(64, 0);
+    handshake(40002);
+    S(40002, 5001, 1001, GREET);
+    C(40002, 1009, 5015, "xample\r\n"); /* second half first */
+    C(40002, 1001, 5015, "EHLO c.e");
+    S(40002, 5015, 1017, OK);
+    close_both(40002, 1017, 5023);
+    finish();
+    expect_log("x1 EHLO/250\n");
+    expect_log("end1 close c=16");
+    expect_no_log("capture-gap");
+}
+
+/* --- midstream and one-sided ----------------------------------------------------------------- */
+
+Test(reasm, midstream_pickup_is_marked)
+{
+    start(64, 0);
+    C(40003, 7001, 9001, "NOOP\r\n");
+    S(40003, 9001, 7007, OK);
+    finish();
+    expect_log("end1 end of input c=6 s=8 mid=1");
+}
+
+Test(reasm, one_sided_server_only)
+{
+    start(64, 0);
+    S(40004, 9001, 7001, GREET);
+    S(40004, 9015, 7017, OK);
+    finish();
+    expect_log("end1 end of input c=0 s=22 mid=1");
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.one_sided, 1);
+}
+
+/* Every stream on an SMTP port yields a record, a lone SYN too. */
+Test(reasm, syn_only_stream_has_a_record)
+{
+    start(64, 0);
+    send4(true, 40005, 1000, 0, SYN, NULL, 0, 5);
+    finish();
+    expect_log("end1 end of input c=0 s=0 mid=0");
+}
+
+/* --- gaps ------------------------------------------------------------------------------------ */
+
+/* The server acknowledged client bytes the capture lacks: after the wait they are a gap of
+ * exactly that size, and what follows is delivered. */
+Test(reasm, acked_hole_is_an_exact_gap)
+{
+    start(64, 0);
+    handshake(40006);
+    S(40006, 5001, 1001, GREET);
+    /* "EHLO c.example\r\n" (16 bytes at 1001) never captured */
+    S(40006, 5015, 1017, OK);
+    tick(1500000);
+    C(40006, 1017, 5023, "NOOP\r\n");
+    S(40006, 5023, 1023, OK);
+    finish();
+    expect_log("capture-gap: 16 client bytes missing from the capture");
+    expect_log("x1 NOOP/250\n");
+}
+
+/* A hole nobody acknowledged, at the end of the stream: the stored bytes after it still come
+ * out, behind a gap of the hole's size. */
+Test(reasm, hole_at_end_is_reported)
+{
+    start(64, 0);
+    handshake(40007);
+    S(40007, 5001, 1001, GREET);
+    C(40007, 1011, 5015, "NOOP\r\n"); /* 10 bytes at 1001 missing */
+    finish();
+    expect_log("capture-gap: 10 client bytes missing from the capture");
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.gap_bytes, 10);
+}
+
+Test(reasm, snaplen_cut_segment_is_a_gap)
+{
+    start(64, 0);
+    handshake(40008);
+    send4(false, 40008, 5001, 1001, PSH | ACK, GREET, 40 + 4, 5); /* 4 of 14 bytes captured */
+    finish();
+    expect_log("snaplen-truncated");
+    expect_log("capture-gap: 10 server bytes missing from the capture");
+    expect_log("end1 end of input c=0 s=4");
+}
+
+/* --- bounds ---------------------------------------------------------------------------------- */
+
+/* Behind a hole that never fills, 200,000 one-byte segments each followed by a hole: memory
+ * stays under the per-stream bound and --memcap, the excess is skipped as gaps. */
+Test(reasm, hostile_out_of_order_stream_is_bounded, .timeout = 120)
+{
+    uint64_t cap = 1u << 20;
+    start(64, cap);
+    handshake(40009);
+    for (uint32_t i = 0; i < 200000; i++)
+        send4(true, 40009, 2001 + 2 * i, 5001, PSH | ACK, "x", 0, 5);
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_leq(st.ooo_peak_bytes, cap, "peak %llu", (unsigned long long)st.ooo_peak_bytes);
+    cr_expect_gt(st.store_full + st.memcap_hits, 0);
+    finish();
+    expect_log("reassembly-store-full");
+}
+
+/* Many streams, each with a hole that never fills and bytes behind it: the oldest holder is
+ * flushed when --memcap is reached. */
+Test(reasm, memcap_bounds_all_streams)
+{
+    uint64_t cap = 256u << 10;
+    start(1024, cap);
+    char chunk[1001];
+    memset(chunk, 'a', 1000);
+    chunk[1000] = '\0';
+    for (uint16_t s = 0; s < 100; s++) {
+        handshake((uint16_t)(41000 + s));
+        for (uint32_t k = 0; k < 10; k++)
+            C((uint16_t)(41000 + s), 1101 + 1000 * k, 5001, chunk);
+    }
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_leq(st.ooo_peak_bytes, cap);
+    cr_expect_gt(st.memcap_hits, 0);
+    finish();
+}
+
+Test(reasm, eviction_at_exactly_max_sessions)
+{
+    start(16, 0);
+    for (uint16_t s = 0; s < 16; s++)
+        handshake((uint16_t)(42000 + s));
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.evicted, 0);
+    cr_expect_eq(st.sessions_active, 16);
+    handshake(42016);
+    reasm_get_stats(&st);
+    cr_expect_eq(st.evicted, 1);
+    cr_expect_eq(st.sessions_active, 16);
+    finish();
+    expect_log("n1 session-evicted");
+}
+
+/* --- ends ------------------------------------------------------------------------------------ */
+
+Test(reasm, reset_ends_the_session)
+{
+    start(64, 0);
+    handshake(40010);
+    S(40010, 5001, 1001, GREET);
+    send4(true, 40010, 1001, 5015, RST | ACK, NULL, 0, 5);
+    finish();
+    expect_log("end1 reset");
+}
+
+Test(reasm, new_syn_on_open_tuple_is_port_reuse)
+{
+    start(64, 0);
+    handshake(40011);
+    S(40011, 5001, 1001, GREET);
+    send4(true, 40011, 777000, 0, SYN, NULL, 0, 5);
+    send4(false, 40011, 888000, 777001, SYN | ACK, NULL, 0, 5);
+    send4(true, 40011, 777001, 888001, ACK, NULL, 0, 5);
+    finish();
+    expect_log("n1 port-reuse");
+    expect_log("end1 port reused");
+    expect_log("end2 end of input");
+}
+
+/* A SYN sent again (same ISN) is the same connection. */
+Test(reasm, syn_retransmission_is_not_reuse)
+{
+    start(64, 0);
+    send4(true, 40012, 1000, 0, SYN, NULL, 0, 5);
+    handshake(40012);
+    finish();
+    expect_no_log("port-reuse");
+    expect_no_log("end2");
+}
+
+Test(reasm, idle_timeout_in_capture_time)
+{
+    start(64, 0);
+    handshake(40013);
+    S(40013, 5001, 1001, GREET);
+    struct timeval last = now;
+    tick(601 * 1000000L);
+    handshake(40014); /* another stream moves capture time on */
+    finish();
+    char want[96];
+    snprintf(want, sizeof(want), "end1 timeout c=0 s=14 mid=0 start=%ld.", (long)last.tv_sec);
+    expect_log(want);
+    snprintf(want, sizeof(want), "end=%ld.%06ld", (long)last.tv_sec, (long)last.tv_usec);
+    expect_log(want);
+}
+
+/* --- packets a receiver drops ---------------------------------------------------------------- */
+
+Test(reasm, data_offset_below_five_is_dropped)
+{
+    start(64, 0);
+    handshake(40015);
+    send4(false, 40015, 5001, 1001, PSH | ACK, "554 INJECTED\r\n", 0, 4);
+    S(40015, 5001, 1001, GREET);
+    finish();
+    expect_log("bad-tcp-segment");
+    expect_log("x1 -/220\n");
+    expect_no_log("/554");
+}
+
+Test(reasm, conflicting_retransmission_keeps_first_bytes)
+{
+    start(64, 0);
+    handshake(40016);
+    S(40016, 5001, 1001, GREET);
+    C(40016, 1001, 5015, "NOOP\r\n");
+    C(40016, 1001, 5015, "QUIT\r\n");
+    S(40016, 5015, 1007, OK);
+    finish();
+    expect_log("overlap-conflict");
+    expect_log("x1 NOOP/250\n");
+    expect_no_log("QUIT");
+}
+
+/* --- fragments ------------------------------------------------------------------------------- */
+
+/* The client's EHLO segment as IPv4 fragments [0, 24) and [24, 36); `overlap` makes the second
+ * start at 16 with other bytes. */
+static void ehlo_fragments(uint16_t port, bool overlap)
+{
+    uint8_t whole[20 + 16], p[2][128];
+    tcp_header(whole, port, 25, 1001, 5015, PSH | ACK, 5);
+    memcpy(whole + 20, EHLO, 16);
+    size_t off[2] = {0, overlap ? 16 : 24}, len[2] = {24, overlap ? 20 : 12};
+    for (int i = 0; i < 2; i++) {
+        memset(p[i], 0, 20);
+        p[i][0] = 0x45;
+        p[i][2] = 0, p[i][3] = (uint8_t)(20 + len[i]);
+        p[i][4] = 0x12, p[i][5] = 0x34;
+        unsigned fo = (unsigned)(off[i] / 8) | (i == 0 ? 0x2000 : 0);
+        p[i][6] = (uint8_t)(fo >> 8), p[i][7] = (uint8_t)fo;
+        p[i][8] = 64, p[i][9] = 6;
+        uint8_t c[4] = {10, 0, 0, 1}, s[4] = {10, 0, 0, 2};
+        memcpy(p[i] + 12, c, 4);
+        memcpy(p[i] + 16, s, 4);
+        memcpy(p[i] + 20, whole + off[i], len[i]);
+        if (overlap && i == 1)
+            memset(p[i] + 20, 'X', 8);
+    }
+    tick(1000);
+    reasm_packet(NULL, p[1], 20 + len[1], &now); /* out of order on purpose */
+    tick(1000);
+    reasm_packet(NULL, p[0], 20 + len[0], &now);
+}
+
+Test(reasm, ipv4_fragments_reassembled)
+{
+    start(64, 0);
+    handshake(40017);
+    S(40017, 5001, 1001, GREET);
+    ehlo_fragments(40017, false);
+    S(40017, 5015, 1017, OK);
+    finish();
+    expect_log("x1 EHLO/250\n");
+}
+
+Test(reasm, overlapping_ipv4_fragments_discard_the_datagram)
+{
+    start(64, 0);
+    handshake(40018);
+    S(40018, 5001, 1001, GREET);
+    ehlo_fragments(40018, true);
+    finish();
+    expect_no_log("EHLO");
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.frag_overlaps, 1);
+}
+
+/* IPv6 with a fragment header (RFC 8200 4.5), natively: the session names the IPv6 addresses. */
+static void send6_frag(const uint8_t *tcp, size_t off, size_t len, bool more, const uint8_t *src, const uint8_t *dst)
+{
+    uint8_t p[256];
+    memset(p, 0, 48);
+    p[0] = 0x60;
+    p[4] = 0, p[5] = (uint8_t)(8 + len);
+    p[6] = 44, p[7] = 64;
+    memcpy(p + 8, src, 16);
+    memcpy(p + 24, dst, 16);
+    p[40] = 6;
+    unsigned fo = (unsigned)off | (more ? 1 : 0);
+    p[42] = (uint8_t)(fo >> 8), p[43] = (uint8_t)fo;
+    p[47] = 7;
+    memcpy(p + 48, tcp + off, len);
+    tick(1000);
+    reasm_packet(NULL, p, 48 + len, &now);
+}
+
+Test(reasm, ipv6_fragments_reassembled)
+{
+    start(64, 0);
+    uint8_t c[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, s[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+    uint8_t tcp[20 + 14];
+    tcp_header(tcp, 25, 40019, 5001, 1001, PSH | ACK, 5);
+    memcpy(tcp + 20, GREET, 14);
+    send6_frag(tcp, 0, 16, true, s, c);
+    send6_frag(tcp, 16, 18, false, s, c);
+    finish();
+    expect_log("x1 -/220\n");
+    expect_log("end1 end of input c=0 s=14 mid=1");
+}
+
+/* --- reordered ends -------------------------------------------------------------------------- */
+
+/* A reset captured before a segment it follows: the segment still belongs to the session. */
+Test(reasm, reset_waits_for_bytes_acknowledged_before_it)
+{
+    start(64, 0);
+    handshake(40020);
+    S(40020, 5001, 1001, GREET);
+    S(40020, 5015, 1017, OK);                                /* acknowledges the EHLO */
+    send4(true, 40020, 1017, 5023, RST | ACK, NULL, 0, 5);   /* captured before the EHLO */
+    C(40020, 1001, 5015, EHLO);
+    finish();
+    expect_log("x1 EHLO/250\n");
+    expect_log("end1 reset c=16 s=22");
+    expect_no_log("end2");
+}
+
+/* Copies of a closed stream's segments seen after its end start no stream of their own. */
+Test(reasm, segments_after_close_start_no_stream)
+{
+    start(64, 0);
+    handshake(40021);
+    S(40021, 5001, 1001, GREET);
+    close_both(40021, 1001, 5015);
+    S(40021, 5001, 1001, GREET); /* a duplicate, late */
+    C(40021, 1002, 5016, "late\r\n"); /* sent after the FIN: reaches nobody */
+    finish();
+    expect_log("end1 close");
+    expect_no_log("end2");
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.after_end_bytes, 6);
+}
