@@ -91,14 +91,34 @@ static void usage(FILE *f)
             REASM_DEFAULT_MEMCAP >> 20);
 }
 
-__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
+/* One line on stderr, "smtpsniff: " and the message escaped as the live feed escapes wire bytes:
+ * a message quotes file names, option values and filters as given, and a name with a newline or
+ * an ESC (a glob over a directory others can write) must neither split the line nor reach the
+ * terminal. */
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    fputs("smtpsniff: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see smtpsniff --help)\n", stderr);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    struct strbuf sb;
+    sb_init(&sb, 4 * sizeof(msg));
+    sb_puts(&sb, "smtpsniff: ");
+    sb_term_str(&sb, (const uint8_t *)msg, strlen(msg), false);
+    sb_putc(&sb, '\n');
+    (void)sb_flush(&sb, stderr);
+    sb_free(&sb);
+}
+
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    say("%s (see smtpsniff --help)", msg);
     return -1;
 }
 
@@ -461,11 +481,11 @@ static void report_extract(const struct sinks *k, const struct options *o)
         return;
     struct extract_stats st;
     extract_get_stats(k->extract, &st);
-    fprintf(stderr, "smtpsniff: %s: %llu messages extracted (%llu partial), %llu files stored (%llu seen again), "
-                    "%llu bytes written%s\n",
-            o->extract_dir, (unsigned long long)st.messages, (unsigned long long)st.partial,
-            (unsigned long long)st.files, (unsigned long long)st.files_deduplicated,
-            (unsigned long long)st.bytes_written, st.limit_hits ? "; --extract-max-bytes reached" : "");
+    say("%s: %llu messages extracted (%llu partial), %llu files stored (%llu seen again), "
+        "%llu bytes written%s",
+        o->extract_dir, (unsigned long long)st.messages, (unsigned long long)st.partial,
+        (unsigned long long)st.files, (unsigned long long)st.files_deduplicated,
+        (unsigned long long)st.bytes_written, st.limit_hits ? "; --extract-max-bytes reached" : "");
 }
 
 static void sinks_free(struct sinks *k)
@@ -487,7 +507,7 @@ static int write_summary(const struct options *o)
     reasm_get_stats(&st);
     summary_set_reasm(G.summary, &st);
     if (summary_write(G.summary, &cs, o->summary_path, (enum summary_format)o->summary_fmt) != 0) {
-        fprintf(stderr, "smtpsniff: %s: cannot write summary: %s\n", o->summary_path, strerror(errno));
+        say("%s: cannot write summary: %s", o->summary_path, strerror(errno));
         return -1;
     }
     return 0;
@@ -573,19 +593,19 @@ static int run(const struct options *o)
     /* a summary path that is an input, or that cannot be written, fails now, not after a day */
     int bad = o->summary_path ? summary_check_path(o->summary_path, o->files, o->cap.nfiles, err, sizeof(err)) : 0;
     if (bad) {
-        fprintf(stderr, "smtpsniff: %s\n", err);
+        say("%s", err);
         return bad == 2 ? EXIT_USAGE : EXIT_INPUT;
     }
     G.cap = capture_open(&o->cap, err, sizeof(err));
     if (G.cap == NULL) {
-        fprintf(stderr, "smtpsniff: %s\n", err);
+        say("%s", err);
         return EXIT_INPUT;
     }
     if (o->summary_path)
         G.summary = summary_new();
     struct sinks k;
     if (sinks_build(&k, o, err, sizeof(err)) != 0) {
-        fprintf(stderr, "smtpsniff: %s\n", err);
+        say("%s", err);
         sinks_free(&k);
         capture_close(G.cap);
         return EXIT_INPUT;
@@ -599,7 +619,7 @@ static int run(const struct options *o)
                             .idle_timeout = o->idle_timeout,
                             .session_flags = o->show_credentials ? SMTP_SESS_SHOW_CREDENTIALS : 0};
     if (reasm_init(&ro, err, sizeof(err)) != 0) {
-        fprintf(stderr, "smtpsniff: %s\n", err);
+        say("%s", err);
         return EXIT_INPUT;
     }
     G.started = time(NULL);
@@ -609,7 +629,7 @@ static int run(const struct options *o)
      * the same one, -q or not. */
     char line[256];
     if (capture_listening(G.cap, line, sizeof(line)))
-        fprintf(stderr, "smtpsniff: %s\n", line);
+        say("%s", line);
     int rc = capture_run(G.cap, reasm_packet, on_tick, NULL, err, sizeof(err));
     if (G.progress_shown)
         fputs("\r\033[K", stderr);
@@ -618,7 +638,7 @@ static int run(const struct options *o)
     fflush(stdout);
     int status = 0;
     if (rc != 0) {
-        fprintf(stderr, "smtpsniff: %s\n", err);
+        say("%s", err);
         status = EXIT_INPUT;
     }
     report_extract(&k, o);
@@ -630,7 +650,7 @@ static int run(const struct options *o)
     capture_close(G.cap);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE)
-            fprintf(stderr, "smtpsniff: error writing output: %s\n", strerror(errno));
+            say("error writing output: %s", strerror(errno));
         status = status ? status : EXIT_INPUT;
     }
     return status;

@@ -136,6 +136,9 @@ ParameterizedTestParameters(cli, bad_input)
         {"-r pcaps/postfix-basic.pcap 'tcp port'", 1, "tcp port", "filter"},
         {"-r pcaps/postfix-basic.pcap tcp and nosuchkeyword", 1, "nosuchkeyword", "filter"},
         {"-i nosuchif0", 1, "nosuchif0", NULL},
+        /* a name with a newline or an ESC is quoted escaped, on one line */
+        {"-r \"$(printf 'pcaps/no\\nsuch\\033[31m.pcap')\"", 1, "pcaps/no\\nsuch\\x1b[31m.pcap", "No such file"},
+        {"-r pcaps/postfix-basic.pcap \"$(printf 'port\\nnosuchkw')\"", 1, "port\\nnosuchkw", "filter"},
         /* bad usage: exit 2 */
         {"", 2, "-r", "-i"},
         {"-r pcaps/postfix-basic.pcap -i lo", 2, "-r", "-i"},
@@ -163,6 +166,7 @@ ParameterizedTestParameters(cli, bad_input)
         {"--frobnicate -r pcaps/postfix-basic.pcap", 2, "frobnicate", NULL},
         {"-Z -r pcaps/postfix-basic.pcap", 2, "Z", NULL},
         {"-r", 2, "-r", NULL},
+        {"--ports \"$(printf '25\\n\\033]0;x\\007')\" -r pcaps/postfix-basic.pcap", 2, "--ports", "25\\n\\x1b]0;x\\x07"},
         {"-r pcaps/postfix-basic.pcap --summary", 2, "--summary", NULL},
         {"-r - -r pcaps/postfix-basic.pcap -r - <pcaps/postfix-basic.pcap", 2, "-r -", "twice"},
         /* explain */
@@ -182,6 +186,9 @@ ParameterizedTest(struct bad_case *c, cli, bad_input, .init = setup, .fini = tea
     cr_expect_eq(r.out_len, 0, "smtpsniff %s: wrote %zu bytes on stdout:\n%s", c->args, r.out_len, r.out);
     cr_expect_eq(r.err_lines, 1, "smtpsniff %s: %d lines on stderr, want exactly 1:\n%.300s", c->args,
                  r.err_lines, r.err);
+    for (const char *p = r.err; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\n')
+            cr_expect(false, "smtpsniff %s: control byte 0x%02x on stderr:\n%s", c->args, (unsigned char)*p, r.err);
     cr_expect(strncmp(r.err, "smtpsniff", 9) == 0,
               "smtpsniff %s: error does not start with the program name:\n%.300s", c->args, r.err);
     cr_expect(strstr(r.err, c->names) != NULL, "smtpsniff %s: error does not name '%s':\n%s", c->args,
