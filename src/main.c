@@ -208,6 +208,8 @@ static int parse_option(struct options *o, int c, const char *arg)
     unsigned long v;
     switch (c) {
     case 'r':
+        if (arg[0] == '\0')
+            return bad_usage("-r needs a file name ('-' for standard input)");
         if (o->cap.nfiles == MAX_FILES)
             return bad_usage("too many -r files (at most %d)", MAX_FILES);
         for (unsigned i = 0; i < o->cap.nfiles && strcmp(arg, "-") == 0; i++)
@@ -215,7 +217,11 @@ static int parse_option(struct options *o, int c, const char *arg)
                 return bad_usage("-r - given twice: standard input can be read only once");
         o->files[o->cap.nfiles++] = arg;
         return 0;
-    case 'i': o->cap.iface = arg; return 0;
+    case 'i':
+        if (arg[0] == '\0')
+            return bad_usage("-i needs an interface name");
+        o->cap.iface = arg;
+        return 0;
     case 'c':
         if (parse_ulong(arg, 1, ULONG_MAX, &v))
             return bad_usage("-c needs a positive number, not '%s'", arg);
@@ -249,7 +255,11 @@ static int parse_option(struct options *o, int c, const char *arg)
             return bad_usage("--color takes auto, always or never, not '%s'", arg);
         return 0;
     case OPT_ERRORS: o->errors_only = true; return 0;
-    case OPT_SUMMARY: o->summary_path = arg; return 0;
+    case OPT_SUMMARY:
+        if (arg[0] == '\0')
+            return bad_usage("--summary needs a file name");
+        o->summary_path = arg;
+        return 0;
     case OPT_SUMMARY_FMT:
         if (strcmp(arg, "json") == 0)
             o->summary_fmt = SUMMARY_JSON;
@@ -266,7 +276,7 @@ static int parse_option(struct options *o, int c, const char *arg)
         return 0;
     case OPT_IDLE:
         if (parse_ulong(arg, 1, 86400 * 7, &v))
-            return bad_usage("--idle-timeout needs a number of seconds, not '%s'", arg);
+            return bad_usage("--idle-timeout needs a number of seconds from 1 to %d, not '%s'", 86400 * 7, arg);
         o->idle_timeout = (unsigned)v;
         return 0;
     case OPT_NO_PROGRESS: o->no_progress = true; return 0;
