@@ -211,6 +211,11 @@ def main(binary, src):
         os.mkdir(os.path.join(tmp, "elsewhere"))
         r5 = run(binary, "-q", "--extract", link, "-r", pcap)
         check(r5.returncode != 0 and os.listdir(os.path.join(tmp, "elsewhere")) == [], "a symlinked DIR is refused")
+        check(b"is a symlink" in r5.stderr, f"the refusal says it is a symlink: {r5.stderr!r}")
+        # A regular file in place of the directory is named as such, not as a symlink.
+        r8 = run(binary, "-q", "--extract", os.path.join(out, "index.jsonl"), "-r", pcap)
+        check(r8.returncode == 1 and b"not a directory" in r8.stderr and b"symlink" not in r8.stderr,
+              f"a file as DIR: one line saying it is not a directory: {r8.stderr!r}")
         # --extract-max-bytes: past it, a notice per object not written, and the index says so.
         small = os.path.join(tmp, "small")
         r6 = run(binary, "--json", "--extract", small, "--extract-max-bytes", "60K", "-r", pcap)

@@ -211,10 +211,16 @@ static int open_dir(int at, const char *path, char *err, size_t errlen)
         return -1;
     }
     int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    if (fd >= 0)
+        return fd;
+    int e = errno;
+    struct stat st;
+    if ((e == ELOOP || e == ENOTDIR) && fstatat(at, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
         snprintf(err, errlen, "%s: %s", path,
-                 errno == ELOOP || errno == ENOTDIR ? "not a directory (a symlink is not followed)" : strerror(errno));
-    return fd;
+                 S_ISLNK(st.st_mode) ? "is a symlink, not followed: give the directory itself" : "not a directory");
+    else
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+    return -1;
 }
 
 struct smtp_sink *extract_new(const struct extract_opts *o, char *err, size_t errlen)
