@@ -74,7 +74,7 @@ static const char usage_text[] =
     "      --extract DIR   write every message (.eml), every decoded part (by SHA-256) and\n"
     "                      DIR/index.jsonl (implies --files; docs/extract.md)\n"
     "      --extract-max-bytes N   bytes written under DIR in all (K, M, G; default 4G)\n"
-    "      --no-progress   no progress line on stderr\n"
+    "      --no-progress   no progress line on stderr (shown when only stderr is a terminal)\n"
     "Limits:\n"
     "      --max-sessions N     concurrent sessions kept (default %u)\n"
     "      --idle-timeout S     end a session after S idle capture seconds (default %u)\n"
@@ -679,7 +679,9 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : EXIT_USAGE;
     }
     G.o = &o;
-    o.cap.progress = !o.no_progress && !o.cap.iface && isatty(STDERR_FILENO);
+    /* not when stdout is a terminal too: the progress line would run into the feed's lines, and
+     * the feed is progress enough */
+    o.cap.progress = !o.no_progress && !o.cap.iface && isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     rc = run(&o);
     sb_free(&expr);

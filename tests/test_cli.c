@@ -722,6 +722,41 @@ Test(cli, summary_to_own_stream, .init = setup, .fini = teardown, .timeout = CLI
     }
 }
 
+/* ---- the progress line ---------------------------------------------------------------------- */
+
+/* Runs `smtpsniff ARGS` under script(1), so that stderr (and stdout, unless ARGS redirects it) is
+ * a terminal; returns what the terminal received. */
+static char *run_on_tty(const char *args)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && export TZ=UTC LC_ALL=C && script -qec \"'%s' %s\" /dev/null >'%s/tty' 2>&1 </dev/null",
+             SRCDIR, SMTPSNIFF_BIN, args, T.dir);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit %d", cmd, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    char *tty = slurp(tpath("tty"), NULL);
+    cr_assert_not_null(tty, "%s: no transcript", cmd);
+    return tty;
+}
+
+/* The feed on the terminal is the progress: a progress line there ran into the feed's lines
+ * ("... 1 sessions22:27:58.145705 #2 ++ ..."). */
+Test(cli, no_progress_line_when_stdout_is_a_terminal, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    char *tty = run_on_tty("--color=never -r pcaps/postfix-basic.pcap -r pcaps/postfix-rejects.pcap");
+    cr_expect(strstr(tty, "#3 -- end") != NULL, "the feed reached the terminal:\n%s", tty);
+    cr_expect(strstr(tty, "MB of") == NULL, "a progress line on the feed's terminal:\n%s", tty);
+}
+
+Test(cli, progress_line_when_only_stderr_is_a_terminal, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    char args[512];
+    snprintf(args, sizeof(args), "-q -r pcaps/postfix-basic.pcap >'%s'", tpath("out"));
+    char *tty = run_on_tty(args);
+    cr_expect(strstr(tty, "MB of") != NULL, "no progress line on stderr's terminal:\n%s", tty);
+    cr_expect(strstr(tty, "packets read") != NULL, "no end-of-run line after the progress line:\n%s", tty);
+}
+
 /* ---- golden summaries ---------------------------------------------------------------------- */
 
 /* tests/golden/SUMMARIES: "EXPECTED-FILE smtpsniff-arguments..." a line; the test adds
