@@ -64,7 +64,7 @@ static const char usage_text[] =
     "      --duration S    stop after S seconds (live)\n"
     "Output (default: live feed on stdout):\n"
     "      --json          JSON Lines on stdout (docs/json.md)\n"
-    "      --color=WHEN    auto, always or never (live feed)\n"
+    "      --color[=WHEN]  auto (default), always (a bare --color) or never; live feed; also --colour\n"
     "      --errors        only sessions with a 4xx/5xx reply or a notice (live feed)\n"
     "  -q                  one line per session (live feed; --json writes every record)\n"
     "      --summary FILE  write a summary when input ends or on SIGINT/SIGTERM\n"

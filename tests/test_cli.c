@@ -316,6 +316,44 @@ static void check_help(const char *opt)
         cr_expect(strstr(r.out, options[i]) != NULL, "%s does not mention %s", opt, options[i]);
 }
 
+/* Every option the man page gives an entry (a .TP paragraph under OPTIONS) appears in --help, so
+ * the two cannot drift apart. */
+Test(cli, help_lists_every_man_page_option, .init = setup, .fini = teardown)
+{
+    struct run r = run_sniff(NULL, "--help");
+    char *man = slurp(SRCDIR "/docs/smtpsniff.1", NULL);
+    cr_assert_not_null(man, "docs/smtpsniff.1 missing");
+    bool in_options = false, after_tp = false;
+    int checked = 0;
+    for (char *line = man; *line;) {
+        size_t len = strcspn(line, "\n");
+        if (strncmp(line, ".SH ", 4) == 0)
+            in_options = strncmp(line, ".SH OPTIONS", 11) == 0;
+        for (size_t i = 0; in_options && after_tp && i + 1 < len; i++) {
+            if (line[i] != '\\' || line[i + 1] != '-' || (i >= 2 && line[i - 2] == '\\' && line[i - 1] == '-'))
+                continue;
+            char opt[64];
+            size_t n = 0;
+            for (size_t j = i; j < len && n + 1 < sizeof(opt); j++) {
+                if (line[j] == '\\' && j + 1 < len && line[j + 1] == '-') {
+                    opt[n++] = '-';
+                    j++;
+                } else if ((line[j] >= 'a' && line[j] <= 'z') || (line[j] >= 'A' && line[j] <= 'Z')) {
+                    opt[n++] = line[j];
+                } else {
+                    break;
+                }
+            }
+            opt[n] = '\0';
+            cr_expect(strstr(r.out, opt) != NULL, "the man page lists %s, --help does not", opt);
+            checked++;
+        }
+        after_tp = strncmp(line, ".TP", 3) == 0 && len == 3;
+        line += len + (line[len] ? 1 : 0);
+    }
+    cr_expect_geq(checked, 20, "only %d options found in the man page's OPTIONS", checked);
+}
+
 Test(cli, help_long, .init = setup, .fini = teardown)
 {
     check_help("--help");
