@@ -91,6 +91,14 @@ def main(binary, src):
         records = [json.loads(l) for l in r.stdout.splitlines()]
         index = [json.loads(l) for l in open(os.path.join(out, "index.jsonl"))]
         check(len(index) == 4, f"4 messages in the index, not {len(index)}")
+        # The index's envelope has the JSON Lines' field names and values (a script joins them).
+        txns = {(t["session"], t["depth"]): t for t in records if t["type"] == "transaction"}
+        for rec in index:
+            t = txns.get((rec["session"], rec["transaction"]), {})
+            want = [{k: x[k] for k in ("addr", "code", "enhanced")} for x in t.get("rcpt_to", [])]
+            check(rec["rcpt_to"] == want and rec["mail_from"] == t.get("mail_from")
+                  and rec["data_reply"] == t.get("data_reply"),
+                  f"index envelope of {rec['session']}-{rec['transaction']} as in JSON Lines: {rec['rcpt_to']} / {want}")
 
         # Modes: the directory and its folders 0700, every file 0600 (umask 022 notwithstanding).
         for d in (out, os.path.join(out, "messages"), os.path.join(out, "files")):

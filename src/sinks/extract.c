@@ -118,6 +118,8 @@ static void envelope(struct strbuf *sb, const struct smtp_transaction *t)
             json_u64(sb, (uint64_t)t->rcpt[i].code);
         else
             json_null(sb);
+        SB_LIT(sb, ",\"enhanced\":");
+        json_cstr(sb, t->rcpt[i].enhanced[0] ? t->rcpt[i].enhanced : NULL);
         sb_putc(sb, '}');
     }
     SB_LIT(sb, "],\"data_reply\":");
