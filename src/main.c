@@ -95,30 +95,33 @@ static void usage(FILE *f)
  * a message quotes file names, option values and filters as given, and a name with a newline or
  * an ESC (a glob over a directory others can write) must neither split the line nor reach the
  * terminal. */
-__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+__attribute__((format(printf, 2, 0))) static void vsay(const char *tail, const char *fmt, va_list ap)
 {
     char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     struct strbuf sb;
     sb_init(&sb, 4 * sizeof(msg));
     sb_puts(&sb, "smtpsniff: ");
     sb_term_str(&sb, (const uint8_t *)msg, strlen(msg), false);
-    sb_putc(&sb, '\n');
+    sb_puts(&sb, tail);
     (void)sb_flush(&sb, stderr);
     sb_free(&sb);
 }
 
-__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsay("\n", fmt, ap);
     va_end(ap);
-    say("%s (see smtpsniff --help)", msg);
+}
+
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(" (see smtpsniff --help)\n", fmt, ap);
+    va_end(ap);
     return -1;
 }
 
