@@ -220,6 +220,31 @@ def main(binary, src):
         r5 = run(binary, "-q", "--extract", link, "-r", pcap)
         check(r5.returncode != 0 and os.listdir(os.path.join(tmp, "elsewhere")) == [], "a symlinked DIR is refused")
         check(b"is a symlink" in r5.stderr, f"the refusal says it is a symlink: {r5.stderr!r}")
+        # Folders others can write into are refused: a file planted in files/ would be taken as
+        # "seen before" and never written, and the index would name the planted bytes.
+        planted = os.path.join(tmp, "planted")
+        os.makedirs(os.path.join(planted, "files"))
+        os.chmod(os.path.join(planted, "files"), 0o777)
+        fake = os.path.join(planted, "files", sources["blob.bin"])
+        open(fake, "wb").write(b"not the attachment")
+        r9 = run(binary, "-q", "--extract", planted, "-r", pcap)
+        check(r9.returncode == 1 and b"files: writable by other users" in r9.stderr
+              and not os.path.exists(os.path.join(planted, "index.jsonl")),
+              f"a world-writable files/ is refused: {r9.stderr!r}")
+        if os.geteuid() == 0:
+            foreign = os.path.join(tmp, "foreign")
+            os.makedirs(os.path.join(foreign, "messages"))
+            os.chown(os.path.join(foreign, "messages"), 65534, 65534)
+            r10 = run(binary, "-q", "--extract", foreign, "-r", pcap)
+            check(r10.returncode == 1 and b"messages: owned by another user" in r10.stderr,
+                  f"a messages/ of another user is refused: {r10.stderr!r}")
+        # A sticky directory such as /tmp may hold DIR's folders: nobody else can remove them.
+        sticky = os.path.join(tmp, "sticky")
+        os.mkdir(sticky)
+        os.chmod(sticky, 0o1777)
+        r11 = run(binary, "-q", "--extract", sticky, "-r", pcap)
+        check(r11.returncode == 0 and os.path.exists(os.path.join(sticky, "index.jsonl")),
+              f"a sticky DIR is used: {r11.stderr!r}")
         # A regular file in place of the directory is named as such, not as a symlink.
         r8 = run(binary, "-q", "--extract", os.path.join(out, "index.jsonl"), "-r", pcap)
         check(r8.returncode == 1 and b"not a directory" in r8.stderr and b"symlink" not in r8.stderr,
