@@ -653,6 +653,8 @@ static int run(const struct options *o)
     if (rc != 0) {
         say("%s", err);
         status = EXIT_INPUT;
+        if (G.summary)
+            summary_set_input_error(G.summary, err);
     }
     report_extract(&k, o);
     sinks_free(&k); /* the sinks' last records go out before a summary that shares stdout */

@@ -235,6 +235,23 @@ Test(cli, truncated_capture, .init = setup, .fini = teardown, .timeout = CLI_TIM
                   exchanges);
 }
 
+/* The summary of a capture cut in the middle says so (it read like a whole capture's before);
+ * a whole capture's has no such member (the golden summaries hold that). */
+Test(cli, summary_names_input_error, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    static const char *const names[] = {"cut.json", "cut.txt"};
+    static const char *const want[] = {"\"input_error\": \"pcaps/postfix-basic-truncated.pcap: truncated",
+                                       "  input error                        pcaps/postfix-basic-truncated.pcap: "
+                                       "truncated"};
+    for (int i = 0; i < 2; i++) {
+        struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic-truncated.pcap --summary '%s'", tpath(names[i]));
+        cr_expect_eq(r.status, 1, "exit %d, want 1", r.status);
+        char *s = slurp(tpath(names[i]), NULL);
+        cr_assert_not_null(s, "%s: no summary written", names[i]);
+        cr_expect(strstr(s, want[i]) != NULL, "%s does not name the input error:\n%.1200s", names[i], s);
+    }
+}
+
 /* ---- the end-of-run line ------------------------------------------------------------------- */
 
 /* Everything skipped or discarded is counted and told in one line on stderr (docs/smtpsniff.1):

@@ -65,7 +65,7 @@ static void tx_time(struct strbuf *sb, const char *label, const struct timeval *
     sb_putc(sb, '\n');
 }
 
-static void tx_capture(struct strbuf *sb, const struct capture_stats *cs)
+static void tx_capture(struct strbuf *sb, const struct capture_stats *cs, const char *input_error)
 {
     static const struct capture_stats none;
     if (cs == NULL)
@@ -87,6 +87,11 @@ static void tx_capture(struct strbuf *sb, const struct capture_stats *cs)
     sb_printf(sb, "  %-*s ", TX_LABEL, "duration");
     sink_put_duration(sb, &cs->first, &cs->last);
     sb_putc(sb, '\n');
+    if (input_error[0]) {
+        sb_printf(sb, "  %-*s ", TX_LABEL, "input error");
+        sink_put_name(sb, input_error, 512);
+        sb_putc(sb, '\n');
+    }
     if (cs->live) {
         tx_u64(sb, "pcap received", cs->ps_recv);
         tx_u64(sb, "pcap dropped", cs->ps_drop);
@@ -375,7 +380,7 @@ static void tx_fails(struct strbuf *sb, const struct summary *sm)
 void summary_text(const struct summary *sm, const struct capture_stats *cs, struct strbuf *sb)
 {
     sb_puts(sb, "smtpsniff summary\n");
-    tx_capture(sb, cs);
+    tx_capture(sb, cs, sm->input_error);
     tx_reasm(sb, &sm->reasm);
     tx_sessions(sb, sm);
     tx_replies(sb, sm);
