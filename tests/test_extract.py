@@ -207,6 +207,13 @@ def main(binary, src):
         top = c.get("top_files", [{}])[0]
         check(top.get("sha256") == sources["blob.bin"] and top.get("seen") == 4 and top.get("name") == "blob.bin",
               f"blob.bin is the file seen most often: {top}")
+        # The text form names the same files; one without a name reads "-" (JSON: null).
+        summt = os.path.join(tmp, "summary.txt")
+        r12 = run(binary, "-q", "--files", "--summary", summt, "-r", pcap)
+        rows = open(summt).read().split("files seen most often")[1].split("\n\n")[0].splitlines()[1:] \
+            if r12.returncode == 0 else []
+        check(rows and all(not l.endswith(" ") for l in rows) and any(l.endswith("  -") for l in rows)
+              and any(l.endswith("  blob.bin") for l in rows), f"text summary files: {rows}")
         # Without --files nothing of it appears (and nothing is paid for).
         r3 = run(binary, "--json", "-r", pcap)
         check(b'"parts"' not in r3.stdout, "no parts without --files")

@@ -242,7 +242,8 @@ static void tx_content(struct strbuf *sb, const struct summary *sm)
     for (size_t i = 0; i < n && i < SM_TOP; i++) {
         sb_printf(sb, "  %s %6llu %10llu  ", v[i]->key, (unsigned long long)v[i]->v[0],
                   (unsigned long long)(v[i]->v[0] ? v[i]->v[1] / v[i]->v[0] : 0));
-        tx_name(sb, sm_file_name(sm, v[i]->key), SMTP_MAX_NAME, 0);
+        const char *name = sm_file_name(sm, v[i]->key);
+        tx_name(sb, name[0] ? name : "-", SMTP_MAX_NAME, 0); /* JSON: null */
         sb_putc(sb, '\n');
     }
     free(v);
