@@ -64,9 +64,9 @@ static const char usage_text[] =
     "      --duration S    stop after S seconds (live)\n"
     "Output (default: live feed on stdout):\n"
     "      --json          JSON Lines on stdout (docs/json.md)\n"
-    "      --color=WHEN    auto, always or never (live feed)\n"
-    "      --errors        only sessions with a 4xx/5xx reply or a notice\n"
-    "  -q                  one line per session\n"
+    "      --color[=WHEN]  auto (default), always (a bare --color) or never; live feed; also --colour\n"
+    "      --errors        only sessions with a 4xx/5xx reply or a notice (live feed)\n"
+    "  -q                  one line per session (live feed; --json writes every record)\n"
     "      --summary FILE  write a summary when input ends or on SIGINT/SIGTERM\n"
     "      --summary-format json|text   (default: text for *.txt, else json)\n"
     "      --show-credentials   print AUTH secrets instead of [redacted]\n"
@@ -74,7 +74,7 @@ static const char usage_text[] =
     "      --extract DIR   write every message (.eml), every decoded part (by SHA-256) and\n"
     "                      DIR/index.jsonl (implies --files; docs/extract.md)\n"
     "      --extract-max-bytes N   bytes written under DIR in all (K, M, G; default 4G)\n"
-    "      --no-progress   no progress line on stderr\n"
+    "      --no-progress   no progress line on stderr (shown when only stderr is a terminal)\n"
     "Limits:\n"
     "      --max-sessions N     concurrent sessions kept (default %u)\n"
     "      --idle-timeout S     end a session after S idle capture seconds (default %u)\n"
@@ -91,13 +91,36 @@ static void usage(FILE *f)
             REASM_DEFAULT_MEMCAP >> 20);
 }
 
+/* One line on stderr, "smtpsniff: " and the message escaped as the live feed escapes wire bytes:
+ * a message quotes file names, option values and filters as given, and a name with a newline or
+ * an ESC (a glob over a directory others can write) must neither split the line nor reach the
+ * terminal. */
+__attribute__((format(printf, 2, 0))) static void vsay(const char *tail, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    struct strbuf sb;
+    sb_init(&sb, 4 * sizeof(msg));
+    sb_puts(&sb, "smtpsniff: ");
+    sb_term_str(&sb, (const uint8_t *)msg, strlen(msg), false);
+    sb_puts(&sb, tail);
+    (void)sb_flush(&sb, stderr);
+    sb_free(&sb);
+}
+
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay("\n", fmt, ap);
+    va_end(ap);
+}
+
 __attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("smtpsniff: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see smtpsniff --help)\n", stderr);
+    vsay(" (see smtpsniff --help)\n", fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -188,6 +211,8 @@ static int parse_option(struct options *o, int c, const char *arg)
     unsigned long v;
     switch (c) {
     case 'r':
+        if (arg[0] == '\0')
+            return bad_usage("-r needs a file name ('-' for standard input)");
         if (o->cap.nfiles == MAX_FILES)
             return bad_usage("too many -r files (at most %d)", MAX_FILES);
         for (unsigned i = 0; i < o->cap.nfiles && strcmp(arg, "-") == 0; i++)
@@ -195,7 +220,11 @@ static int parse_option(struct options *o, int c, const char *arg)
                 return bad_usage("-r - given twice: standard input can be read only once");
         o->files[o->cap.nfiles++] = arg;
         return 0;
-    case 'i': o->cap.iface = arg; return 0;
+    case 'i':
+        if (arg[0] == '\0')
+            return bad_usage("-i needs an interface name");
+        o->cap.iface = arg;
+        return 0;
     case 'c':
         if (parse_ulong(arg, 1, ULONG_MAX, &v))
             return bad_usage("-c needs a positive number, not '%s'", arg);
@@ -229,7 +258,11 @@ static int parse_option(struct options *o, int c, const char *arg)
             return bad_usage("--color takes auto, always or never, not '%s'", arg);
         return 0;
     case OPT_ERRORS: o->errors_only = true; return 0;
-    case OPT_SUMMARY: o->summary_path = arg; return 0;
+    case OPT_SUMMARY:
+        if (arg[0] == '\0')
+            return bad_usage("--summary needs a file name");
+        o->summary_path = arg;
+        return 0;
     case OPT_SUMMARY_FMT:
         if (strcmp(arg, "json") == 0)
             o->summary_fmt = SUMMARY_JSON;
@@ -246,7 +279,7 @@ static int parse_option(struct options *o, int c, const char *arg)
         return 0;
     case OPT_IDLE:
         if (parse_ulong(arg, 1, 86400 * 7, &v))
-            return bad_usage("--idle-timeout needs a number of seconds, not '%s'", arg);
+            return bad_usage("--idle-timeout needs a number of seconds from 1 to %d, not '%s'", 86400 * 7, arg);
         o->idle_timeout = (unsigned)v;
         return 0;
     case OPT_NO_PROGRESS: o->no_progress = true; return 0;
@@ -461,11 +494,11 @@ static void report_extract(const struct sinks *k, const struct options *o)
         return;
     struct extract_stats st;
     extract_get_stats(k->extract, &st);
-    fprintf(stderr, "smtpsniff: %s: %llu messages extracted (%llu partial), %llu files stored (%llu seen again), "
-                    "%llu bytes written%s\n",
-            o->extract_dir, (unsigned long long)st.messages, (unsigned long long)st.partial,
-            (unsigned long long)st.files, (unsigned long long)st.files_deduplicated,
-            (unsigned long long)st.bytes_written, st.limit_hits ? "; --extract-max-bytes reached" : "");
+    say("%s: %llu messages extracted (%llu partial), %llu files stored (%llu seen again), "
+        "%llu bytes written%s",
+        o->extract_dir, (unsigned long long)st.messages, (unsigned long long)st.partial,
+        (unsigned long long)st.files, (unsigned long long)st.files_deduplicated,
+        (unsigned long long)st.bytes_written, st.limit_hits ? "; --extract-max-bytes reached" : "");
 }
 
 static void sinks_free(struct sinks *k)
@@ -487,7 +520,7 @@ static int write_summary(const struct options *o)
     reasm_get_stats(&st);
     summary_set_reasm(G.summary, &st);
     if (summary_write(G.summary, &cs, o->summary_path, (enum summary_format)o->summary_fmt) != 0) {
-        fprintf(stderr, "smtpsniff: %s: cannot write summary: %s\n", o->summary_path, strerror(errno));
+        say("%s: cannot write summary: %s", o->summary_path, strerror(errno));
         return -1;
     }
     return 0;
@@ -573,19 +606,19 @@ static int run(const struct options *o)
     /* a summary path that is an input, or that cannot be written, fails now, not after a day */
     int bad = o->summary_path ? summary_check_path(o->summary_path, o->files, o->cap.nfiles, err, sizeof(err)) : 0;
     if (bad) {
-        fprintf(stderr, "smtpsniff: %s\n", err);
+        say("%s", err);
         return bad == 2 ? EXIT_USAGE : EXIT_INPUT;
     }
     G.cap = capture_open(&o->cap, err, sizeof(err));
     if (G.cap == NULL) {
-        fprintf(stderr, "smtpsniff: %s\n", err);
+        say("%s", err);
         return EXIT_INPUT;
     }
     if (o->summary_path)
         G.summary = summary_new();
     struct sinks k;
     if (sinks_build(&k, o, err, sizeof(err)) != 0) {
-        fprintf(stderr, "smtpsniff: %s\n", err);
+        say("%s", err);
         sinks_free(&k);
         capture_close(G.cap);
         return EXIT_INPUT;
@@ -599,7 +632,7 @@ static int run(const struct options *o)
                             .idle_timeout = o->idle_timeout,
                             .session_flags = o->show_credentials ? SMTP_SESS_SHOW_CREDENTIALS : 0};
     if (reasm_init(&ro, err, sizeof(err)) != 0) {
-        fprintf(stderr, "smtpsniff: %s\n", err);
+        say("%s", err);
         return EXIT_INPUT;
     }
     G.started = time(NULL);
@@ -609,7 +642,7 @@ static int run(const struct options *o)
      * the same one, -q or not. */
     char line[256];
     if (capture_listening(G.cap, line, sizeof(line)))
-        fprintf(stderr, "smtpsniff: %s\n", line);
+        say("%s", line);
     int rc = capture_run(G.cap, reasm_packet, on_tick, NULL, err, sizeof(err));
     if (G.progress_shown)
         fputs("\r\033[K", stderr);
@@ -618,8 +651,10 @@ static int run(const struct options *o)
     fflush(stdout);
     int status = 0;
     if (rc != 0) {
-        fprintf(stderr, "smtpsniff: %s\n", err);
+        say("%s", err);
         status = EXIT_INPUT;
+        if (G.summary)
+            summary_set_input_error(G.summary, err);
     }
     report_extract(&k, o);
     sinks_free(&k); /* the sinks' last records go out before a summary that shares stdout */
@@ -630,7 +665,7 @@ static int run(const struct options *o)
     capture_close(G.cap);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE)
-            fprintf(stderr, "smtpsniff: error writing output: %s\n", strerror(errno));
+            say("error writing output: %s", strerror(errno));
         status = status ? status : EXIT_INPUT;
     }
     return status;
@@ -649,7 +684,9 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : EXIT_USAGE;
     }
     G.o = &o;
-    o.cap.progress = !o.no_progress && !o.cap.iface && isatty(STDERR_FILENO);
+    /* not when stdout is a terminal too: the progress line would run into the feed's lines, and
+     * the feed is progress enough */
+    o.cap.progress = !o.no_progress && !o.cap.iface && isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
     setvbuf(stdout, NULL, _IOFBF, 1 << 16);
     rc = run(&o);
     sb_free(&expr);

@@ -136,6 +136,9 @@ ParameterizedTestParameters(cli, bad_input)
         {"-r pcaps/postfix-basic.pcap 'tcp port'", 1, "tcp port", "filter"},
         {"-r pcaps/postfix-basic.pcap tcp and nosuchkeyword", 1, "nosuchkeyword", "filter"},
         {"-i nosuchif0", 1, "nosuchif0", NULL},
+        /* a name with a newline or an ESC is quoted escaped, on one line */
+        {"-r \"$(printf 'pcaps/no\\nsuch\\033[31m.pcap')\"", 1, "pcaps/no\\nsuch\\x1b[31m.pcap", "No such file"},
+        {"-r pcaps/postfix-basic.pcap \"$(printf 'port\\nnosuchkw')\"", 1, "port\\nnosuchkw", "filter"},
         /* bad usage: exit 2 */
         {"", 2, "-r", "-i"},
         {"-r pcaps/postfix-basic.pcap -i lo", 2, "-r", "-i"},
@@ -163,6 +166,11 @@ ParameterizedTestParameters(cli, bad_input)
         {"--frobnicate -r pcaps/postfix-basic.pcap", 2, "frobnicate", NULL},
         {"-Z -r pcaps/postfix-basic.pcap", 2, "Z", NULL},
         {"-r", 2, "-r", NULL},
+        {"-r ''", 2, "-r needs a file name", NULL},
+        {"-i ''", 2, "-i needs an interface", NULL},
+        {"-r pcaps/postfix-basic.pcap --summary ''", 2, "--summary needs a file name", NULL},
+        {"--idle-timeout 604801 -r pcaps/postfix-basic.pcap", 2, "--idle-timeout", "1 to 604800"},
+        {"--ports \"$(printf '25\\n\\033]0;x\\007')\" -r pcaps/postfix-basic.pcap", 2, "--ports", "25\\n\\x1b]0;x\\x07"},
         {"-r pcaps/postfix-basic.pcap --summary", 2, "--summary", NULL},
         {"-r - -r pcaps/postfix-basic.pcap -r - <pcaps/postfix-basic.pcap", 2, "-r -", "twice"},
         /* explain */
@@ -182,6 +190,9 @@ ParameterizedTest(struct bad_case *c, cli, bad_input, .init = setup, .fini = tea
     cr_expect_eq(r.out_len, 0, "smtpsniff %s: wrote %zu bytes on stdout:\n%s", c->args, r.out_len, r.out);
     cr_expect_eq(r.err_lines, 1, "smtpsniff %s: %d lines on stderr, want exactly 1:\n%.300s", c->args,
                  r.err_lines, r.err);
+    for (const char *p = r.err; *p; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\n')
+            cr_expect(false, "smtpsniff %s: control byte 0x%02x on stderr:\n%s", c->args, (unsigned char)*p, r.err);
     cr_expect(strncmp(r.err, "smtpsniff", 9) == 0,
               "smtpsniff %s: error does not start with the program name:\n%.300s", c->args, r.err);
     cr_expect(strstr(r.err, c->names) != NULL, "smtpsniff %s: error does not name '%s':\n%s", c->args,
@@ -222,6 +233,23 @@ Test(cli, truncated_capture, .init = setup, .fini = teardown, .timeout = CLI_TIM
     }
     cr_expect_geq(exchanges, 3, "only %d exchanges before the damage (greeting, EHLO, MAIL expected)",
                   exchanges);
+}
+
+/* The summary of a capture cut in the middle says so (it read like a whole capture's before);
+ * a whole capture's has no such member (the golden summaries hold that). */
+Test(cli, summary_names_input_error, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    static const char *const names[] = {"cut.json", "cut.txt"};
+    static const char *const want[] = {"\"input_error\": \"pcaps/postfix-basic-truncated.pcap: truncated",
+                                       "  input error                        pcaps/postfix-basic-truncated.pcap: "
+                                       "truncated"};
+    for (int i = 0; i < 2; i++) {
+        struct run r = run_sniff(NULL, "-q -r pcaps/postfix-basic-truncated.pcap --summary '%s'", tpath(names[i]));
+        cr_expect_eq(r.status, 1, "exit %d, want 1", r.status);
+        char *s = slurp(tpath(names[i]), NULL);
+        cr_assert_not_null(s, "%s: no summary written", names[i]);
+        cr_expect(strstr(s, want[i]) != NULL, "%s does not name the input error:\n%.1200s", names[i], s);
+    }
 }
 
 /* ---- the end-of-run line ------------------------------------------------------------------- */
@@ -303,6 +331,44 @@ static void check_help(const char *opt)
     };
     for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
         cr_expect(strstr(r.out, options[i]) != NULL, "%s does not mention %s", opt, options[i]);
+}
+
+/* Every option the man page gives an entry (a .TP paragraph under OPTIONS) appears in --help, so
+ * the two cannot drift apart. */
+Test(cli, help_lists_every_man_page_option, .init = setup, .fini = teardown)
+{
+    struct run r = run_sniff(NULL, "--help");
+    char *man = slurp(SRCDIR "/docs/smtpsniff.1", NULL);
+    cr_assert_not_null(man, "docs/smtpsniff.1 missing");
+    bool in_options = false, after_tp = false;
+    int checked = 0;
+    for (char *line = man; *line;) {
+        size_t len = strcspn(line, "\n");
+        if (strncmp(line, ".SH ", 4) == 0)
+            in_options = strncmp(line, ".SH OPTIONS", 11) == 0;
+        for (size_t i = 0; in_options && after_tp && i + 1 < len; i++) {
+            if (line[i] != '\\' || line[i + 1] != '-' || (i >= 2 && line[i - 2] == '\\' && line[i - 1] == '-'))
+                continue;
+            char opt[64];
+            size_t n = 0;
+            for (size_t j = i; j < len && n + 1 < sizeof(opt); j++) {
+                if (line[j] == '\\' && j + 1 < len && line[j + 1] == '-') {
+                    opt[n++] = '-';
+                    j++;
+                } else if ((line[j] >= 'a' && line[j] <= 'z') || (line[j] >= 'A' && line[j] <= 'Z')) {
+                    opt[n++] = line[j];
+                } else {
+                    break;
+                }
+            }
+            opt[n] = '\0';
+            cr_expect(strstr(r.out, opt) != NULL, "the man page lists %s, --help does not", opt);
+            checked++;
+        }
+        after_tp = strncmp(line, ".TP", 3) == 0 && len == 3;
+        line += len + (line[len] ? 1 : 0);
+    }
+    cr_expect_geq(checked, 20, "only %d options found in the man page's OPTIONS", checked);
 }
 
 Test(cli, help_long, .init = setup, .fini = teardown)
@@ -709,6 +775,41 @@ Test(cli, summary_to_own_stream, .init = setup, .fini = teardown, .timeout = CLI
         if (strcmp(names[i], "out") != 0)
             cr_expect(S_ISLNK(st.st_mode), "%s is no longer a symlink", names[i]);
     }
+}
+
+/* ---- the progress line ---------------------------------------------------------------------- */
+
+/* Runs `smtpsniff ARGS` under script(1), so that stderr (and stdout, unless ARGS redirects it) is
+ * a terminal; returns what the terminal received. */
+static char *run_on_tty(const char *args)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd),
+             "cd '%s' && export TZ=UTC LC_ALL=C && script -qec \"'%s' %s\" /dev/null >'%s/tty' 2>&1 </dev/null",
+             SRCDIR, SMTPSNIFF_BIN, args, T.dir);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: exit %d", cmd, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    char *tty = slurp(tpath("tty"), NULL);
+    cr_assert_not_null(tty, "%s: no transcript", cmd);
+    return tty;
+}
+
+/* The feed on the terminal is the progress: a progress line there ran into the feed's lines
+ * ("... 1 sessions22:27:58.145705 #2 ++ ..."). */
+Test(cli, no_progress_line_when_stdout_is_a_terminal, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    char *tty = run_on_tty("--color=never -r pcaps/postfix-basic.pcap -r pcaps/postfix-rejects.pcap");
+    cr_expect(strstr(tty, "#3 -- end") != NULL, "the feed reached the terminal:\n%s", tty);
+    cr_expect(strstr(tty, "MB of") == NULL, "a progress line on the feed's terminal:\n%s", tty);
+}
+
+Test(cli, progress_line_when_only_stderr_is_a_terminal, .init = setup, .fini = teardown, .timeout = CLI_TIMEOUT)
+{
+    char args[512];
+    snprintf(args, sizeof(args), "-q -r pcaps/postfix-basic.pcap >'%s'", tpath("out"));
+    char *tty = run_on_tty(args);
+    cr_expect(strstr(tty, "MB of") != NULL, "no progress line on stderr's terminal:\n%s", tty);
+    cr_expect(strstr(tty, "packets read") != NULL, "no end-of-run line after the progress line:\n%s", tty);
 }
 
 /* ---- golden summaries ---------------------------------------------------------------------- */

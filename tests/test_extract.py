@@ -91,6 +91,14 @@ def main(binary, src):
         records = [json.loads(l) for l in r.stdout.splitlines()]
         index = [json.loads(l) for l in open(os.path.join(out, "index.jsonl"))]
         check(len(index) == 4, f"4 messages in the index, not {len(index)}")
+        # The index's envelope has the JSON Lines' field names and values (a script joins them).
+        txns = {(t["session"], t["depth"]): t for t in records if t["type"] == "transaction"}
+        for rec in index:
+            t = txns.get((rec["session"], rec["transaction"]), {})
+            want = [{k: x[k] for k in ("addr", "code", "enhanced")} for x in t.get("rcpt_to", [])]
+            check(rec["rcpt_to"] == want and rec["mail_from"] == t.get("mail_from")
+                  and rec["data_reply"] == t.get("data_reply"),
+                  f"index envelope of {rec['session']}-{rec['transaction']} as in JSON Lines: {rec['rcpt_to']} / {want}")
 
         # Modes: the directory and its folders 0700, every file 0600 (umask 022 notwithstanding).
         for d in (out, os.path.join(out, "messages"), os.path.join(out, "files")):
@@ -199,6 +207,13 @@ def main(binary, src):
         top = c.get("top_files", [{}])[0]
         check(top.get("sha256") == sources["blob.bin"] and top.get("seen") == 4 and top.get("name") == "blob.bin",
               f"blob.bin is the file seen most often: {top}")
+        # The text form names the same files; one without a name reads "-" (JSON: null).
+        summt = os.path.join(tmp, "summary.txt")
+        r12 = run(binary, "-q", "--files", "--summary", summt, "-r", pcap)
+        rows = open(summt).read().split("files seen most often")[1].split("\n\n")[0].splitlines()[1:] \
+            if r12.returncode == 0 else []
+        check(rows and all(not l.endswith(" ") for l in rows) and any(l.endswith("  -") for l in rows)
+              and any(l.endswith("  blob.bin") for l in rows), f"text summary files: {rows}")
         # Without --files nothing of it appears (and nothing is paid for).
         r3 = run(binary, "--json", "-r", pcap)
         check(b'"parts"' not in r3.stdout, "no parts without --files")
@@ -211,6 +226,36 @@ def main(binary, src):
         os.mkdir(os.path.join(tmp, "elsewhere"))
         r5 = run(binary, "-q", "--extract", link, "-r", pcap)
         check(r5.returncode != 0 and os.listdir(os.path.join(tmp, "elsewhere")) == [], "a symlinked DIR is refused")
+        check(b"is a symlink" in r5.stderr, f"the refusal says it is a symlink: {r5.stderr!r}")
+        # Folders others can write into are refused: a file planted in files/ would be taken as
+        # "seen before" and never written, and the index would name the planted bytes.
+        planted = os.path.join(tmp, "planted")
+        os.makedirs(os.path.join(planted, "files"))
+        os.chmod(os.path.join(planted, "files"), 0o777)
+        fake = os.path.join(planted, "files", sources["blob.bin"])
+        open(fake, "wb").write(b"not the attachment")
+        r9 = run(binary, "-q", "--extract", planted, "-r", pcap)
+        check(r9.returncode == 1 and b"files: writable by other users" in r9.stderr
+              and not os.path.exists(os.path.join(planted, "index.jsonl")),
+              f"a world-writable files/ is refused: {r9.stderr!r}")
+        if os.geteuid() == 0:
+            foreign = os.path.join(tmp, "foreign")
+            os.makedirs(os.path.join(foreign, "messages"))
+            os.chown(os.path.join(foreign, "messages"), 65534, 65534)
+            r10 = run(binary, "-q", "--extract", foreign, "-r", pcap)
+            check(r10.returncode == 1 and b"messages: owned by another user" in r10.stderr,
+                  f"a messages/ of another user is refused: {r10.stderr!r}")
+        # A sticky directory such as /tmp may hold DIR's folders: nobody else can remove them.
+        sticky = os.path.join(tmp, "sticky")
+        os.mkdir(sticky)
+        os.chmod(sticky, 0o1777)
+        r11 = run(binary, "-q", "--extract", sticky, "-r", pcap)
+        check(r11.returncode == 0 and os.path.exists(os.path.join(sticky, "index.jsonl")),
+              f"a sticky DIR is used: {r11.stderr!r}")
+        # A regular file in place of the directory is named as such, not as a symlink.
+        r8 = run(binary, "-q", "--extract", os.path.join(out, "index.jsonl"), "-r", pcap)
+        check(r8.returncode == 1 and b"not a directory" in r8.stderr and b"symlink" not in r8.stderr,
+              f"a file as DIR: one line saying it is not a directory: {r8.stderr!r}")
         # --extract-max-bytes: past it, a notice per object not written, and the index says so.
         small = os.path.join(tmp, "small")
         r6 = run(binary, "--json", "--extract", small, "--extract-max-bytes", "60K", "-r", pcap)

@@ -254,6 +254,10 @@ Test(reply, context_meanings)
     cr_assert_str_eq(reply_context_meaning(SMTP_VERB_VRFY, 502), "command not implemented");
     cr_assert_str_eq(reply_context_meaning(SMTP_VERB_EXPN, 502), "command not implemented");
     cr_assert_str_eq(reply_context_meaning(SMTP_VERB_UNKNOWN, 500), "command not recognised");
+    /* postfix answers HELP and EXPN with "500 5.5.2 Error: command not recognized": not the
+     * code's name, "Syntax Error", which blames the client's syntax */
+    cr_assert_str_eq(reply_context_meaning(SMTP_VERB_HELP, 500), "command not recognised");
+    cr_assert_str_eq(reply_context_meaning(SMTP_VERB_EXPN, 500), "command not recognised");
     cr_assert_str_eq(reply_context_meaning(SMTP_VERB_HELP, 214), "help text");
     cr_assert_str_eq(reply_context_meaning(SMTP_VERB_HELP, 250), "help text");
     cr_assert_str_eq(reply_context(SMTP_ANSWER_COMMAND, SMTP_VERB_BDAT, REPLY_VARIANT_NONE, 250, NULL),

@@ -484,6 +484,9 @@ static const struct reply_context reply_contexts[] = {
     { CMD(HELP), 250, 250, "help text" },
     /* RFC 5321 4.2.4: 502 says the command is not implemented, not that someone disabled it. */
     { CMD(HELP), 502, 502, "command not implemented" },
+    /* RFC 5321 4.2.4: 500 to a command the server lacks (postfix answers HELP and EXPN so) is
+     * "command unrecognized", not a syntax error in what the client sent. */
+    { CMD(HELP), 500, 500, "command not recognised" },
     { CMD(VRFY), 250, 250, "address verified" },
     { CMD(VRFY), 251, 251, "user not local; forwarding address given" },
     { CMD(VRFY), 252, 252, "cannot verify user, but will accept and attempt delivery" },
@@ -491,6 +494,7 @@ static const struct reply_context reply_contexts[] = {
     { CMD(VRFY), 550, 553, "address not verified" },
     { CMD(EXPN), 250, 250, "mailing list expanded" },
     { CMD(EXPN), 252, 252, "will not expand the list, but will accept mail for it" },
+    { CMD(EXPN), 500, 500, "command not recognised" },
     { CMD(EXPN), 502, 502, "command not implemented" },
     { CMD(EXPN), 550, 550, "list not expanded: no such list or access denied" },
     { CMD(TURN), 502, 502, "TURN disabled (insecure; obsolete per RFC 5321)" },

@@ -4,7 +4,7 @@
  *
  * Safe by construction: no name comes from the wire (names are session and transaction
  * numbers, and hashes); DIR and its subfolders are opened without following symlinks and
- * created 0700; files are created 0600 under a temporary name and renamed into place, so a
+ * created 0700, and refused when another user owns them or can write into them; files are created 0600 under a temporary name and renamed into place, so a
  * file in the index is always whole; --extract-max-bytes bounds what is written. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -118,6 +118,8 @@ static void envelope(struct strbuf *sb, const struct smtp_transaction *t)
             json_u64(sb, (uint64_t)t->rcpt[i].code);
         else
             json_null(sb);
+        SB_LIT(sb, ",\"enhanced\":");
+        json_cstr(sb, t->rcpt[i].enhanced[0] ? t->rcpt[i].enhanced : NULL);
         sb_putc(sb, '}');
     }
     SB_LIT(sb, "],\"data_reply\":");
@@ -203,18 +205,53 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
     index_record(X, s, t, have_eml ? eml : NULL, have_smug ? smug_path : NULL, stored);
 }
 
+/* A folder others could write into is refused: in messages/ or files/ another user could
+ * replace a message, or plant files/<sha256> so that it is "seen before" and never written,
+ * and the index would name their bytes. DIR itself may be a sticky directory such as /tmp
+ * (nobody else can then remove what smtpsniff creates, and a planted messages/ or files/ fails
+ * the owner check). */
+static int check_owner(int fd, const char *path, bool sticky_ok, char *err, size_t errlen)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (st.st_uid != getuid() && st.st_uid != 0) {
+        snprintf(err, errlen, "%s: owned by another user (uid %u): give a directory of your own", path,
+                 (unsigned)st.st_uid);
+        return -1;
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(sticky_ok && (st.st_mode & S_ISVTX))) {
+        snprintf(err, errlen, "%s: writable by other users (mode %04o): give a directory only you can write",
+                 path, (unsigned)(st.st_mode & 07777));
+        return -1;
+    }
+    return 0;
+}
+
 /* Open (creating 0700 if missing) a directory without following a symlink. */
-static int open_dir(int at, const char *path, char *err, size_t errlen)
+static int open_dir(int at, const char *path, bool sticky_ok, char *err, size_t errlen)
 {
     if (mkdirat(at, path, 0700) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: cannot create directory: %s", path, strerror(errno));
         return -1;
     }
     int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
+    if (fd >= 0 && check_owner(fd, path, sticky_ok, err, errlen) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (fd >= 0)
+        return fd;
+    int e = errno;
+    struct stat st;
+    if ((e == ELOOP || e == ENOTDIR) && fstatat(at, path, &st, AT_SYMLINK_NOFOLLOW) == 0)
         snprintf(err, errlen, "%s: %s", path,
-                 errno == ELOOP || errno == ENOTDIR ? "not a directory (a symlink is not followed)" : strerror(errno));
-    return fd;
+                 S_ISLNK(st.st_mode) ? "is a symlink, not followed: give the directory itself" : "not a directory");
+    else
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+    return -1;
 }
 
 struct smtp_sink *extract_new(const struct extract_opts *o, char *err, size_t errlen)
@@ -226,9 +263,9 @@ struct smtp_sink *extract_new(const struct extract_opts *o, char *err, size_t er
     }
     X->dir = X->messages = X->files = X->index = -1;
     X->max_bytes = o->max_bytes;
-    X->dir = open_dir(AT_FDCWD, o->dir, err, errlen);
-    if (X->dir >= 0 && (X->messages = open_dir(X->dir, "messages", err, errlen)) >= 0 &&
-        (X->files = open_dir(X->dir, "files", err, errlen)) >= 0) {
+    X->dir = open_dir(AT_FDCWD, o->dir, true, err, errlen);
+    if (X->dir >= 0 && (X->messages = open_dir(X->dir, "messages", false, err, errlen)) >= 0 &&
+        (X->files = open_dir(X->dir, "files", false, err, errlen)) >= 0) {
         X->index = openat(X->dir, "index.jsonl", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (X->index < 0)
             snprintf(err, errlen, "%s/index.jsonl: %s", o->dir,
@@ -236,6 +273,11 @@ struct smtp_sink *extract_new(const struct extract_opts *o, char *err, size_t er
                                      : strerror(errno));
     }
     if (X->index < 0) {
+        if (X->dir >= 0 && X->files < 0) { /* a subfolder's message: say where it is */
+            char sub[512];
+            snprintf(sub, sizeof(sub), "%s", err);
+            snprintf(err, errlen, "%s/%s", o->dir, sub);
+        }
         extract_free(&X->sink);
         return NULL;
     }

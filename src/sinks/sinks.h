@@ -40,6 +40,9 @@ struct summary *summary_new(void);
 struct smtp_sink *summary_sink(struct summary *sm);
 /* What reassembly counted (reasm.h), for the summary's "reassembly" section; before summary_write. */
 void summary_set_reasm(struct summary *sm, const struct reasm_stats *st);
+/* The error that ended the input before its end (a capture cut in the middle): the summary says
+ * the run was not whole. */
+void summary_set_input_error(struct summary *sm, const char *msg);
 /* Write atomically (temporary file in the same directory, fsync, rename; a new file 0600, a
  * replaced one keeps its mode and owner), into a device or FIFO, or through stdout or stderr when
  * the path is their file (docs/summary.md). Returns 0, or -1 with errno set. Safe to call more

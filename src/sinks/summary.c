@@ -392,6 +392,11 @@ void summary_set_reasm(struct summary *sm, const struct reasm_stats *st)
     sm->reasm = *st;
 }
 
+void summary_set_input_error(struct summary *sm, const char *msg)
+{
+    snprintf(sm->input_error, sizeof(sm->input_error), "%s", msg);
+}
+
 struct smtp_sink *summary_sink(struct summary *sm)
 {
     return &sm->sink;

@@ -26,7 +26,7 @@ static void sm_json_pcap(struct json_pretty *j, const struct capture_stats *cs)
     jp_close(j, '}');
 }
 
-static void sm_json_capture(struct json_pretty *j, const struct capture_stats *cs)
+static void sm_json_capture(struct json_pretty *j, const struct capture_stats *cs, const char *input_error)
 {
     static const struct capture_stats none;
     if (cs == NULL)
@@ -53,6 +53,8 @@ static void sm_json_capture(struct json_pretty *j, const struct capture_stats *c
     CAPTURE_COUNTER_LIST(SM_JSON_SKIPPED)
 #undef SM_JSON_SKIPPED
     jp_close(j, '}');
+    if (input_error[0]) /* only then: a whole input's summary is as before */
+        jp_str(j, "input_error", input_error);
     jp_close(j, '}');
 }
 
@@ -370,7 +372,7 @@ void summary_json(const struct summary *sm, const struct capture_stats *cs, stru
     struct json_pretty j = json_pretty_begin(sb);
     jp_open(&j, NULL, '{');
     jp_u64(&j, "schema", SM_SCHEMA);
-    sm_json_capture(&j, cs);
+    sm_json_capture(&j, cs, sm->input_error);
     sm_json_reasm(&j, &sm->reasm);
     sm_json_sessions(&j, sm);
     sm_json_replies(&j, sm);

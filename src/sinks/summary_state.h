@@ -71,6 +71,7 @@ struct summary {
     struct smtp_sink sink;  /* sink.ctx points back here */
     struct timeval last_ts; /* time of the latest record (capture order): transactions carry none */
     struct reasm_stats reasm; /* summary_set_reasm; zero when never set */
+    char input_error[512];    /* summary_set_input_error: why the input ended early, or "" */
 
     uint64_t sessions, ended, by_end[SMTP_END_COUNT], by_tls[SMTP_TLS_COUNT], bytes[2];
 

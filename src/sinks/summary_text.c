@@ -65,7 +65,7 @@ static void tx_time(struct strbuf *sb, const char *label, const struct timeval *
     sb_putc(sb, '\n');
 }
 
-static void tx_capture(struct strbuf *sb, const struct capture_stats *cs)
+static void tx_capture(struct strbuf *sb, const struct capture_stats *cs, const char *input_error)
 {
     static const struct capture_stats none;
     if (cs == NULL)
@@ -87,6 +87,11 @@ static void tx_capture(struct strbuf *sb, const struct capture_stats *cs)
     sb_printf(sb, "  %-*s ", TX_LABEL, "duration");
     sink_put_duration(sb, &cs->first, &cs->last);
     sb_putc(sb, '\n');
+    if (input_error[0]) {
+        sb_printf(sb, "  %-*s ", TX_LABEL, "input error");
+        sink_put_name(sb, input_error, 512);
+        sb_putc(sb, '\n');
+    }
     if (cs->live) {
         tx_u64(sb, "pcap received", cs->ps_recv);
         tx_u64(sb, "pcap dropped", cs->ps_drop);
@@ -237,7 +242,8 @@ static void tx_content(struct strbuf *sb, const struct summary *sm)
     for (size_t i = 0; i < n && i < SM_TOP; i++) {
         sb_printf(sb, "  %s %6llu %10llu  ", v[i]->key, (unsigned long long)v[i]->v[0],
                   (unsigned long long)(v[i]->v[0] ? v[i]->v[1] / v[i]->v[0] : 0));
-        tx_name(sb, sm_file_name(sm, v[i]->key), SMTP_MAX_NAME, 0);
+        const char *name = sm_file_name(sm, v[i]->key);
+        tx_name(sb, name[0] ? name : "-", SMTP_MAX_NAME, 0); /* JSON: null */
         sb_putc(sb, '\n');
     }
     free(v);
@@ -375,7 +381,7 @@ static void tx_fails(struct strbuf *sb, const struct summary *sm)
 void summary_text(const struct summary *sm, const struct capture_stats *cs, struct strbuf *sb)
 {
     sb_puts(sb, "smtpsniff summary\n");
-    tx_capture(sb, cs);
+    tx_capture(sb, cs, sm->input_error);
     tx_reasm(sb, &sm->reasm);
     tx_sessions(sb, sm);
     tx_replies(sb, sm);
