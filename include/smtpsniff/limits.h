@@ -40,6 +40,8 @@
 /* Client bytes held while DATA waits for its reply (content sent before the 354 is read as
  * content only if the server says 354); past this, they are read as commands at once. */
 #define SMTP_MAX_HELD 65536
+/* Capture gaps kept in order among the held bytes (more: holding stops, as past SMTP_MAX_HELD). */
+#define SMTP_MAX_HELD_GAPS 8
 /* Notices raised per session; further ones are counted, not emitted. */
 #define SMTP_MAX_NOTICES_PER_SESSION 256
 /* TLS ClientHello bytes buffered to find the SNI on port 465. */
