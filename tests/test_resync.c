@@ -252,3 +252,40 @@ Test(resync, a_session_with_its_handshake_is_read_from_the_start)
     cr_assert(!strstr(t, "[resync]"), "%s", t);
     free(t);
 }
+
+/* --- one-sided captures (only one direction's packets seen) ---------------------------------- */
+
+/* sensor-oneway-c2s: no server byte at all. What the client sent is what there is: the message
+ * sent after DATA is read as content at the end (as after a 354), the HELO name as given. */
+Test(resync, client_side_only)
+{
+    static const struct step d[] = {
+        C("EHLO client.example.net\r\n"), C("MAIL FROM:<a@b>\r\n"), C("RCPT TO:<x@y>\r\n"), C("DATA\r\n"),
+        C("Subject: one side\r\n\r\nbody\r\n.\r\n"), C("QUIT\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, N_STEPS(d), 0);
+    cr_assert(has_line(t, "T 1 incomplete from=a@b rcpt=x@y:0 size=27 subj=one side helo=client.example.net ended"), "%s",
+              t);
+    cr_assert(has_line(t, "E close tls=none helo=client.example.net"), "%s", t);
+    cr_assert(!has_line(t, "X SUBJECT"), "content read as commands\n%s", t);
+    cr_assert_eq(count_lines(t, "N "), 0, "%s", t);
+    free(t);
+}
+
+/* sensor-oneway-s2c: no client byte at all: the replies answer commands the capture does not
+ * hold, so none is a reply-without-command. One client byte later and they are. */
+Test(resync, server_side_only)
+{
+    static const struct step d[] = {
+        S("220 mx ESMTP\r\n"), S(EHLO_REPLY), S("250 2.1.0 Ok\r\n"), S("550 5.1.1 no\r\n"), S("354 go\r\n"),
+        S("250 2.0.0 queued\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, N_STEPS(d), 0);
+    cr_assert_eq(count_lines(t, "X - -> "), 7, "%s", t);
+    cr_assert_eq(count_lines(t, "N "), 0, "%s", t);
+    free(t);
+    static const struct step d2[] = {S("220 mx ESMTP\r\n"), S("250 nobody asked\r\n"), C("QUIT\r\n"), S("221 bye\r\n")};
+    t = dialogue_run_all_splits(d2, N_STEPS(d2), 0);
+    cr_assert(has_line(t, "N reply-without-command"), "%s", t);
+    free(t);
+}

@@ -1041,6 +1041,14 @@ static enum smtp_answer answers_none(struct smtp_session *s, const struct smtp_r
         s->f.content_lost = false;
         return SMTP_ANSWER_CONNECTION_LOST;
     }
+    /* No client byte in the capture yet: if none ever comes, the capture is one-sided (only
+     * the server's packets seen) and the reply answers a command it does not hold; the notice
+     * waits for the first client byte (smtp_fsm_client_spoke). */
+    if (s->f.greeted && s->info.bytes[SMTP_DIR_CLIENT] == 0 && !s->gap[SMTP_DIR_CLIENT] && r->code != 421) {
+        if (s->f.silent_unsolicited < SMTP_MAX_SILENT_UNSOLICITED)
+            s->silent_unsolicited[s->f.silent_unsolicited++] = (struct smtp_deferred){.code = r->code, .ts = r->ts};
+        return SMTP_ANSWER_UNSOLICITED;
+    }
     /* Not an anomaly: after a client gap the command is lost, and RFC 5321 3.8 lets a server
      * send 421 at any time before it closes. */
     if (s->f.greeted && !s->gap[SMTP_DIR_CLIENT] && r->code != 421)
@@ -1126,6 +1134,39 @@ void smtp_fsm_open(struct smtp_session *s, const struct timeval *ts)
     }
 }
 
+/* No server byte in the capture (only the client's packets seen): the HELO/EHLO name as the
+ * client gave it is all there is, for the session and the transactions opened after it. */
+static void one_sided_hello(struct smtp_session *s, const struct smtp_pending *pc)
+{
+    const struct smtp_command *c = &pc->cmd;
+    if (s->info.bytes[SMTP_DIR_SERVER] != 0 ||
+        (c->id != SMTP_VERB_HELO && c->id != SMTP_VERB_EHLO && c->id != SMTP_VERB_LHLO))
+        return;
+    const uint8_t *sp = memchr(c->arg.p, ' ', c->arg.len);
+    esc_to_cstr(s->info.helo, sizeof(s->info.helo), c->arg.p, sp ? (size_t)(sp - c->arg.p) : c->arg.len);
+    for (unsigned i = 0; i < s->txq_len; i++)
+        if (s->txq[i].serial > pc->serial_mark)
+            memcpy(s->txq[i].t->helo, s->info.helo, sizeof(s->info.helo));
+}
+
+void smtp_fsm_client_spoke(struct smtp_session *s)
+{
+    for (unsigned i = 0; i < s->f.silent_unsolicited; i++)
+        smtp_notice(&s->nt, SMTP_NOTICE_UNSOLICITED_REPLY, SMTP_DIR_SERVER, &s->silent_unsolicited[i].ts,
+                    "reply %d with no command waiting for it", s->silent_unsolicited[i].code);
+    s->f.silent_unsolicited = 0;
+}
+
+void smtp_fsm_one_sided_content(struct smtp_session *s)
+{
+    s->f.data_unanswered = 0;
+    smtp_fsm_enter(s, SMTP_STATE_DATA, "no server byte in the capture: bytes after DATA read as content");
+    smtp_body_begin(&s->body);
+    struct smtp_transaction *t = content_txn(s);
+    if (t)
+        t->have_message = true;
+}
+
 void smtp_fsm_end(struct smtp_session *s, const struct timeval *ts)
 {
     (void)ts;
@@ -1133,6 +1174,7 @@ void smtp_fsm_end(struct smtp_session *s, const struct timeval *ts)
     while (s->q.len) {
         struct smtp_pending pc;
         smtp_queue_take(&s->q, &pc);
+        one_sided_hello(s, &pc);
         if (pc.cmd.id != SMTP_VERB_GREETING && !pc.lost)
             emit(s, &(struct smtp_exchange){.cmd = &pc.cmd, .answers = SMTP_ANSWER_COMMAND,
                                             .resync = pc.resync});

@@ -32,6 +32,7 @@ struct smtp_facts {
     bool server_fragment;  /* the next server bytes may be the tail of a line cut by a hole */
     unsigned resync_lines; /* RESYNC: lines seen that are not commands */
     unsigned lost_pending; /* lost entries in the pipelining queue */
+    unsigned silent_unsolicited; /* replies with nothing waiting before any client byte */
     unsigned ext;          /* SMTP_EXT_* the last EHLO reply advertised */
     unsigned noticed;      /* SMTP_NOTICED_*: notices raised once per session */
     unsigned auth_unanswered; /* AUTH or SASL lines waiting for a reply: what follows is SASL */
@@ -79,6 +80,7 @@ struct smtp_session {
         struct timeval ts;
     } held_gap[SMTP_MAX_HELD_GAPS];
     unsigned nheld_gaps;
+    struct smtp_deferred { int code; struct timeval ts; } silent_unsolicited[SMTP_MAX_SILENT_UNSOLICITED];
     bool server_skip;              /* the next server line may be the tail of one: read it only
                                       if it is a reply line (midstream start, server gap) */
     struct strbuf tls_hello;       /* ClientHello bytes buffered to read the SNI */
@@ -106,6 +108,11 @@ void smtp_fsm_tls_bytes(struct smtp_session *s, const uint8_t *p, size_t n, cons
 void smtp_fsm_server_in_content(struct smtp_session *s, uint8_t first, const struct timeval *ts);
 /* A complete reply (s->reply) arrived: pair it, say what it means, act on it. */
 void smtp_fsm_reply(struct smtp_session *s, const struct timeval *ts);
+/* The session ends with bytes held behind an unanswered DATA and no server byte captured at all
+ * (a one-sided capture): they are read as content, as a server that said 354 reads them. */
+void smtp_fsm_one_sided_content(struct smtp_session *s);
+/* The first client bytes arrived: unsolicited replies before them were no one-sided capture. */
+void smtp_fsm_client_spoke(struct smtp_session *s);
 /* The session ends: unanswered lines are reported, open transactions end incomplete. */
 void smtp_fsm_end(struct smtp_session *s, const struct timeval *ts);
 void smtp_fsm_free(struct smtp_session *s);

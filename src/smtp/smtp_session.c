@@ -302,6 +302,8 @@ void smtp_session_data(struct smtp_session *s, enum smtp_dir dir, const uint8_t 
             smtp_fsm_server_in_content(s, n ? p[0] : 0, ts);
         server_bytes(s, p, n, ts);
     } else {
+        if (s->f.silent_unsolicited && n)
+            smtp_fsm_client_spoke(s);
         client_bytes(s, p, n, ts);
     }
 }
@@ -375,7 +377,14 @@ void smtp_session_end(struct smtp_session *s, enum smtp_end_reason why, const st
 {
     s->info.end = *ts;
     s->info.end_reason = why;
-
+    if (s->held.len && s->info.bytes[SMTP_DIR_SERVER] == 0 && s->state == SMTP_STATE_COMMAND) {
+        struct strbuf h = s->held; /* one-sided: read as content, as after a 354 */
+        sb_init(&s->held, SMTP_MAX_HELD);
+        s->nheld_gaps = 0; /* no server bytes, so no reply told where a gap among them was */
+        smtp_fsm_one_sided_content(s);
+        client_bytes(s, (const uint8_t *)h.p, h.len, &s->held_ts);
+        sb_free(&h);
+    }
     if (s->held.len)
         smtp_notice(&s->nt, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_CLIENT, ts,
                     "%zu client bytes sent after DATA were never answered; not read", s->held.len);
