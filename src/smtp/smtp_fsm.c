@@ -701,10 +701,11 @@ static void resync_client_line(struct smtp_session *s, const struct smtp_line *l
                                  : "lines that are not commands: the capture started inside content");
     struct smtp_transaction *t = content_txn(s);
     if (s->f.resync_lines) { /* the kept line: its start may be before the capture */
-        struct smtp_line first = {.p = (const uint8_t *)s->resync_line.p,
-                                  .len = s->resync_line.len - (s->resync_line.p[s->resync_line.len - 2] == '\r' ? 2 : 1),
-                                  .crlf = s->resync_line.len >= 2 && s->resync_line.p[s->resync_line.len - 2] == '\r'};
-        first.wire_len = s->resync_line.len;
+        const uint8_t *k = (const uint8_t *)s->resync_line.p;
+        size_t kn = s->resync_line.len;
+        bool crlf = kn >= 2 && k[kn - 2] == '\r' && k[kn - 1] == '\n';
+        size_t term = crlf ? 2 : (kn >= 1 && k[kn - 1] == '\n');
+        struct smtp_line first = {.p = k, .len = kn - term, .crlf = crlf, .wire_len = kn};
         smtp_body_line(&s->body, t ? &t->message : NULL, &first);
         smtp_fsm_content_out(s, (const uint8_t *)s->resync_line.p, s->resync_line.len);
     }
