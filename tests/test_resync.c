@@ -289,3 +289,24 @@ Test(resync, server_side_only)
     cr_assert(has_line(t, "N reply-without-command"), "%s", t);
     free(t);
 }
+
+/* A client that pipelined across the hole: the lost RCPT and the lines after it were sent in one
+ * flight, so their replies all come after the lines after the hole were read. The count tells
+ * them apart: of the replies before the client's next bytes, those past the lines read after the
+ * hole answer lost ones. */
+Test(resync, pipelined_across_a_hole_pairs_by_reply_count)
+{
+    static const struct step d[] = {
+        S("220 mx ESMTP\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\n"), GAP_C("RCPT TO:<x@y>\r\n"),
+        C("RCPT TO:<z@y>\r\nDATA\r\n"), S("250 2.1.0 ok\r\n250 2.1.5 x ok\r\n250 2.1.5 z ok\r\n354 go\r\n"),
+        C("body\r\n.\r\n"), S("250 queued\r\n"), C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, N_STEPS(d), 0);
+    cr_assert(has_line(t, "X MAIL FROM:<a@b> -> 250 2.1.0"), "%s", t);
+    cr_assert(has_line(t, "X - -> 250 2.1.5 2.1.5 x ok {capture-gap: "), "%s", t);
+    cr_assert(has_line(t, "X RCPT TO:<z@y> -> 250 2.1.5 2.1.5 z ok {command: recipient accepted} [resync]"), "%s", t);
+    cr_assert(has_line(t, "X DATA  -> 354 go"), "%s", t);
+    cr_assert(has_line(t, "T 1 accepted from=a@b rcpt=z@y:250 size=6 data=250 helo=c ended"), "%s", t);
+    cr_assert_eq(count_lines(t, "N "), 1, "%s", t);
+    free(t);
+}

@@ -45,6 +45,9 @@
 /* Replies with no command waiting before any client byte, whose notice waits to see whether the
  * capture is one-sided (the notice's own cap per session). */
 #define SMTP_MAX_SILENT_UNSOLICITED 16
+/* Replies kept while the core counts how many answer commands lost in a capture gap (a client
+ * that pipelined across the hole); past this they are paired as they come. */
+#define SMTP_MAX_DEFERRED_REPLIES 16
 /* Notices raised per session; further ones are counted, not emitted. */
 #define SMTP_MAX_NOTICES_PER_SESSION 256
 /* TLS ClientHello bytes buffered to find the SNI on port 465. */

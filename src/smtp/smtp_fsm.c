@@ -460,6 +460,7 @@ static void push_lost(struct smtp_session *s, const struct timeval *ts)
         pending_drop_oldest(s, ts);
     struct smtp_pending *pc = smtp_queue_push(&s->q, SMTP_VERB_UNKNOWN, "", 0, NULL, 0, ts);
     pc->lost = pc->resync = true;
+    pc->lost_replies = 0;
     s->f.lost_pending++;
 }
 
@@ -1060,6 +1061,79 @@ static enum smtp_answer answers_none(struct smtp_session *s, const struct smtp_r
     return s->f.quit_answered ? SMTP_ANSWER_AFTER_QUIT : SMTP_ANSWER_UNSOLICITED;
 }
 
+static void reply_pair(struct smtp_session *s, struct smtp_reply *r);
+
+/* A reply that answers a line lost in the capture. */
+static void reply_lost(struct smtp_session *s, struct smtp_reply *r, enum smtp_answer answers)
+{
+    struct smtp_exchange x = {.reply = r, .answers = answers, .resync = answers == SMTP_ANSWER_CAPTURE_GAP};
+    s->f.greeted = true;
+    x.context = reply_context(x.answers, SMTP_VERB_UNKNOWN, REPLY_VARIANT_NONE, r->code, &x.context_id);
+    emit(s, &x);
+    if (answers == SMTP_ANSWER_CAPTURE_GAP) {
+        smtp_queue_at(&s->q, 0)->lost_replies++;
+        lost_reply_apply(s, r);
+    }
+}
+
+static void drop_lost_head(struct smtp_session *s)
+{
+    struct smtp_pending lost;
+    smtp_queue_take(&s->q, &lost);
+    pending_left(s, &lost);
+    smtp_pending_release(&lost);
+}
+
+/* The lost entry heads the queue with lines read behind it and no reply of its own yet: the
+ * client sent lines after the hole before the replies to the lost ones came (it pipelined
+ * across the hole). How many of the replies answer lost lines is a count, known once the
+ * flight's replies are in: those past the lines read behind it (RFC 2920: replies come in
+ * order, and a client sends its next group only after the last reply of one). Until then the
+ * replies are kept. */
+static bool reply_counts_pending(struct smtp_session *s)
+{
+    return s->ndeferred ||
+           (s->q.len > 1 && smtp_queue_at(&s->q, 0)->lost && smtp_queue_at(&s->q, 0)->lost_replies == 0);
+}
+
+static void defer_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (s->deferred == NULL)
+        s->deferred = xcalloc(SMTP_MAX_DEFERRED_REPLIES, sizeof(*s->deferred));
+    struct smtp_deferred_reply *d = &s->deferred[s->ndeferred++];
+    d->r = *r;
+    sb_init(&d->text, SMTP_MAX_REPLY_TEXT + 1);
+    for (unsigned i = 0; i < r->nlines; i++) {
+        d->r.line[i].p = (const uint8_t *)(uintptr_t)d->text.len; /* an offset until the text stops growing */
+        sb_put(&d->text, r->line[i].p, r->line[i].len);
+    }
+    for (unsigned i = 0; i < r->nlines; i++)
+        d->r.line[i].p = (const uint8_t *)d->text.p + (uintptr_t)d->r.line[i].p;
+}
+
+void smtp_fsm_resolve_deferred(struct smtp_session *s, bool force)
+{
+    if (s->ndeferred == 0)
+        return;
+    unsigned b = s->ndeferred, m = s->q.len ? s->q.len - 1 : 0;
+    if (b < m && !force)
+        return; /* the flight's replies are not all in yet */
+    unsigned k = b > m ? b - m : 0;
+    s->ndeferred = 0; /* pairing below may start keeping replies again: not these */
+    struct smtp_deferred_reply *d = s->deferred;
+    s->deferred = NULL;
+    for (unsigned i = 0; i < b; i++) {
+        if (i < k && s->q.len && smtp_queue_at(&s->q, 0)->lost)
+            reply_lost(s, &d[i].r, SMTP_ANSWER_CAPTURE_GAP);
+        else
+            reply_pair(s, &d[i].r);
+        if (i + 1 == k && s->q.len > 1 && smtp_queue_at(&s->q, 0)->lost)
+            drop_lost_head(s); /* the rest answer the lines read after the hole */
+        sb_free(&d[i].text);
+    }
+    free(d);
+}
+
 void smtp_fsm_reply(struct smtp_session *s, const struct timeval *ts)
 {
     (void)ts;
@@ -1067,27 +1141,29 @@ void smtp_fsm_reply(struct smtp_session *s, const struct timeval *ts)
     unsigned cls = (unsigned)r->code / 100;
     if (cls < 6)
         s->info.replies_by_class[cls]++;
-    struct smtp_exchange x = {.reply = r};
     if (s->state == SMTP_STATE_RESYNC)
         resync_reply(s, r);
+    if (reply_counts_pending(s)) {
+        if (s->ndeferred < SMTP_MAX_DEFERRED_REPLIES) {
+            defer_reply(s, r);
+            return;
+        }
+        smtp_fsm_resolve_deferred(s, true); /* too many to keep: count with what is in */
+    }
+    reply_pair(s, r);
+}
+
+static void reply_pair(struct smtp_session *s, struct smtp_reply *r)
+{
+    struct smtp_exchange x = {.reply = r};
     /* A lost entry with lines read behind it: the server had those lines before it sent this
      * reply (the reassembly hands a reply over only after the client bytes it acknowledges), and
      * a client waits for each reply unless it pipelines, so the lost lines' replies came
      * before: the entry leaves and pairing is exact again from the first line after the hole. */
-    if (s->q.len > 1 && smtp_queue_at(&s->q, 0)->lost) {
-        struct smtp_pending lost;
-        smtp_queue_take(&s->q, &lost);
-        pending_left(s, &lost);
-        smtp_pending_release(&lost);
-    }
+    if (s->q.len > 1 && smtp_queue_at(&s->q, 0)->lost)
+        drop_lost_head(s);
     if (s->q.len == 0 || smtp_queue_at(&s->q, 0)->lost) {
-        x.answers = s->q.len ? SMTP_ANSWER_CAPTURE_GAP : answers_none(s, r);
-        x.resync = x.answers == SMTP_ANSWER_CAPTURE_GAP;
-        s->f.greeted = true;
-        x.context = reply_context(x.answers, SMTP_VERB_UNKNOWN, REPLY_VARIANT_NONE, r->code, &x.context_id);
-        emit(s, &x);
-        if (x.answers == SMTP_ANSWER_CAPTURE_GAP)
-            lost_reply_apply(s, r);
+        reply_lost(s, r, s->q.len ? SMTP_ANSWER_CAPTURE_GAP : answers_none(s, r));
         return;
     }
     s->f.greeted = true;
@@ -1171,6 +1247,7 @@ void smtp_fsm_one_sided_content(struct smtp_session *s)
 void smtp_fsm_end(struct smtp_session *s, const struct timeval *ts)
 {
     (void)ts;
+    smtp_fsm_resolve_deferred(s, true);
     /* Commands that never got a reply are still reported, in order, with reply null. */
     while (s->q.len) {
         struct smtp_pending pc;
@@ -1187,6 +1264,11 @@ void smtp_fsm_end(struct smtp_session *s, const struct timeval *ts)
 
 void smtp_fsm_free(struct smtp_session *s)
 {
+    for (unsigned i = 0; s->deferred && i < s->ndeferred; i++)
+        sb_free(&s->deferred[i].text);
+    free(s->deferred);
+    s->deferred = NULL;
+    s->ndeferred = 0;
     for (unsigned i = 0; i < s->txq_len; i++)
         txn_free(s->txq[i].t);
     s->txq_len = 0;

@@ -81,6 +81,11 @@ struct smtp_session {
     } held_gap[SMTP_MAX_HELD_GAPS];
     unsigned nheld_gaps;
     struct smtp_deferred { int code; struct timeval ts; } silent_unsolicited[SMTP_MAX_SILENT_UNSOLICITED];
+    struct smtp_deferred_reply {   /* replies kept while lost lines' replies are counted */
+        struct smtp_reply r;
+        struct strbuf text;
+    } *deferred;                   /* SMTP_MAX_DEFERRED_REPLIES, allocated when first needed */
+    unsigned ndeferred;
     bool server_skip;              /* the next server line may be the tail of one: read it only
                                       if it is a reply line (midstream start, server gap) */
     struct strbuf tls_hello;       /* ClientHello bytes buffered to read the SNI */
@@ -113,6 +118,9 @@ void smtp_fsm_reply(struct smtp_session *s, const struct timeval *ts);
 void smtp_fsm_one_sided_content(struct smtp_session *s);
 /* The first client bytes arrived: unsolicited replies before them were no one-sided capture. */
 void smtp_fsm_client_spoke(struct smtp_session *s);
+/* Client bytes arrived: replies kept to count the lost lines' ones are paired now, if all of the
+ * flight's replies are in (force: whatever is in). */
+void smtp_fsm_resolve_deferred(struct smtp_session *s, bool force);
 /* The session ends: unanswered lines are reported, open transactions end incomplete. */
 void smtp_fsm_end(struct smtp_session *s, const struct timeval *ts);
 void smtp_fsm_free(struct smtp_session *s);

@@ -304,6 +304,12 @@ void smtp_session_data(struct smtp_session *s, enum smtp_dir dir, const uint8_t 
     } else {
         if (s->f.silent_unsolicited && n)
             smtp_fsm_client_spoke(s);
+        if (s->ndeferred && n) { /* the flight's replies may all be in: pair them first */
+            bool was = s->f.data_unanswered != 0;
+            smtp_fsm_resolve_deferred(s, false);
+            if (was)
+                release_held(s);
+        }
         client_bytes(s, p, n, ts);
     }
 }
@@ -377,6 +383,10 @@ void smtp_session_end(struct smtp_session *s, enum smtp_end_reason why, const st
 {
     s->info.end = *ts;
     s->info.end_reason = why;
+    if (s->ndeferred) { /* replies kept to count lost lines' ones: paired with what is in */
+        smtp_fsm_resolve_deferred(s, true);
+        release_held(s);
+    }
     if (s->held.len && s->info.bytes[SMTP_DIR_SERVER] == 0 && s->state == SMTP_STATE_COMMAND) {
         struct strbuf h = s->held; /* one-sided: read as content, as after a 354 */
         sb_init(&s->held, SMTP_MAX_HELD);
