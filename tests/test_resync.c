@@ -310,3 +310,39 @@ Test(resync, pipelined_across_a_hole_pairs_by_reply_count)
     cr_assert_eq(count_lines(t, "N "), 1, "%s", t);
     free(t);
 }
+
+/* --- server holes: replies missing from the capture ------------------------------------------ */
+
+/* The reply to RCPT is in a hole: the client sent DATA once it had it, so RCPT was answered;
+ * the 354 that comes answers DATA, not RCPT. */
+Test(resync, reply_in_a_server_hole_leaves_its_command_unanswered)
+{
+    static const struct step d[] = {
+        S("220 mx ESMTP\r\n"), C("EHLO c\r\n"), S(EHLO_REPLY), C("MAIL FROM:<a@b>\r\n"), S("250 ok\r\n"),
+        C("RCPT TO:<x@y>\r\n"), GAP_S("250 2.1.5 ok\r\n"), C("DATA\r\n"), S("354 go\r\n"), C("x\r\n.\r\n"),
+        S("250 queued\r\n"), C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, N_STEPS(d), 0);
+    cr_assert(has_line(t, "X RCPT TO:<x@y> -> - [resync]"), "%s", t);
+    cr_assert(has_line(t, "X DATA  -> 354 go {command: "), "%s", t);
+    cr_assert(has_line(t, "X .  -> 250 queued"), "%s", t);
+    cr_assert(has_line(t, "T 1 accepted from=a@b rcpt=x@y:0 size=3 data=250 helo=c ended"), "%s", t);
+    free(t);
+}
+
+/* The 354 is in the hole: what follows DATA is read by what it is (here content, its headers
+ * in view), and the 250 pairs with its end. */
+Test(resync, the_354_in_a_server_hole)
+{
+    static const struct step d[] = {
+        OPENING, C("DATA\r\n"), GAP_S("354 go\r\n"), C("Subject: h\r\n\r\nbody\r\n.\r\n"), S("250 queued\r\n"),
+        C("QUIT\r\n"), S("221 bye\r\n"),
+    };
+    char *t = dialogue_run_all_splits(d, N_STEPS(d), 0);
+    cr_assert(has_line(t, "X DATA  -> - [resync]"), "%s", t);
+    cr_assert(!has_line(t, "X SUBJECT"), "content read as commands\n%s", t);
+    cr_assert(has_line(t, "X .  -> 250 queued"), "%s", t);
+    cr_assert(has_line(t, "T 1 accepted from=a@b rcpt=x@y:250 size=20 data=250 subj=h helo=c ended"), "%s", t);
+    cr_assert(has_line(t, "X QUIT  -> 221"), "%s", t);
+    free(t);
+}

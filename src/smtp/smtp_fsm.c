@@ -658,12 +658,14 @@ static void content_unknown_start(struct smtp_session *s, const char *why)
     smtp_fsm_enter(s, SMTP_STATE_DATA, why);
     s->f.cmd_fragment = false;
     smtp_body_begin(&s->body);
-    s->body.in_headers = false;
-    s->body.after_hole = true;
+    bool seen = s->f.content_start_seen; /* after a DATA whose reply was in a hole */
+    s->f.content_start_seen = false;
+    s->body.in_headers = seen;
+    s->body.after_hole = !seen;
     struct smtp_transaction *t = content_txn(s);
     if (t) {
         t->have_message = true;
-        t->message.start_missing = true;
+        t->message.start_missing = !seen;
     }
 }
 
@@ -701,7 +703,7 @@ static void resync_client_line(struct smtp_session *s, const struct smtp_line *l
     content_unknown_start(s, dot ? "<CRLF>.<CRLF> ends content whose start was not captured"
                                  : "lines that are not commands: the capture started inside content");
     struct smtp_transaction *t = content_txn(s);
-    if (s->f.resync_lines) { /* the kept line: its start may be before the capture */
+    if (s->f.resync_lines) { /* the kept line (its start before the capture, unless after_hole is off) */
         const uint8_t *k = (const uint8_t *)s->resync_line.p;
         size_t kn = s->resync_line.len;
         bool crlf = kn >= 2 && k[kn - 2] == '\r' && k[kn - 1] == '\n';
@@ -1111,14 +1113,51 @@ static void defer_reply(struct smtp_session *s, const struct smtp_reply *r)
         d->r.line[i].p = (const uint8_t *)d->text.p + (uintptr_t)d->r.line[i].p;
 }
 
+void smtp_fsm_server_gap(struct smtp_session *s)
+{
+    if (s->q.len && !smtp_queue_at(&s->q, 0)->lost && !s->ndeferred)
+        s->f.server_hole = true;
+}
+
+/* The client's next bytes after a server hole: it sent them once it had the replies it waited
+ * for, so every line queued now is answered, in the hole or by the j replies kept since: those
+ * answer the newest j, and the oldest (m - j) had theirs in the hole (reply null, resync). A
+ * DATA among them leaves the client's mode unknown (354 or a refusal): resynchronised by its
+ * lines, content from its start if they are content. At the end of the session nothing says
+ * how many were answered: the replies pair in order. */
+static void resolve_server_hole(struct smtp_session *s, bool force)
+{
+    s->f.server_hole = false;
+    unsigned j = s->ndeferred, m = s->q.len;
+    unsigned k = !force && j < m ? m - j : 0;
+    bool data = false;
+    for (unsigned i = 0; i < k; i++) {
+        struct smtp_pending pc;
+        smtp_queue_take(&s->q, &pc);
+        pending_left(s, &pc);
+        if (pc.cmd.id != SMTP_VERB_GREETING && !pc.lost)
+            emit(s, &(struct smtp_exchange){.cmd = &pc.cmd, .answers = SMTP_ANSWER_COMMAND, .resync = true});
+        data = pc.cmd.id == SMTP_VERB_DATA;
+        smtp_pending_release(&pc);
+    }
+    if (data && s->state == SMTP_STATE_COMMAND) {
+        s->f.content_start_seen = true;
+        s->f.resync_lines = 0;
+        smtp_fsm_enter(s, SMTP_STATE_RESYNC, "the reply to DATA was in a hole: the client's mode is not known");
+    }
+}
+
 void smtp_fsm_resolve_deferred(struct smtp_session *s, bool force)
 {
+    if (s->f.server_hole)
+        resolve_server_hole(s, force);
     if (s->ndeferred == 0)
         return;
-    unsigned b = s->ndeferred, m = s->q.len ? s->q.len - 1 : 0;
-    if (b < m && !force)
+    bool lost_head = s->q.len && smtp_queue_at(&s->q, 0)->lost;
+    unsigned b = s->ndeferred, m = s->q.len ? s->q.len - lost_head : 0;
+    if (lost_head && b < m && !force)
         return; /* the flight's replies are not all in yet */
-    unsigned k = b > m ? b - m : 0;
+    unsigned k = lost_head && b > m ? b - m : 0;
     s->ndeferred = 0; /* pairing below may start keeping replies again: not these */
     struct smtp_deferred_reply *d = s->deferred;
     s->deferred = NULL;
@@ -1143,7 +1182,7 @@ void smtp_fsm_reply(struct smtp_session *s, const struct timeval *ts)
         s->info.replies_by_class[cls]++;
     if (s->state == SMTP_STATE_RESYNC)
         resync_reply(s, r);
-    if (reply_counts_pending(s)) {
+    if (s->f.server_hole || reply_counts_pending(s)) {
         if (s->ndeferred < SMTP_MAX_DEFERRED_REPLIES) {
             defer_reply(s, r);
             return;

@@ -29,7 +29,10 @@ struct smtp_facts {
                               with an unknown sender, and no sequence notice (cleared by MAIL) */
     bool ext_unknown;      /* the EHLO reply was not captured: PIPELINING may have been offered */
     bool cmd_fragment;     /* the next client line may be the tail of a line cut by a hole */
-    bool server_fragment;  /* the next server bytes may be the tail of a line cut by a hole */
+    bool server_hole;      /* replies may be in a server hole: the next ones are kept and
+                              counted when the client's next bytes come */
+    bool content_start_seen; /* RESYNC after a DATA whose reply was in a hole: content, if the
+                                lines are content, starts here (its header block in view) */
     unsigned resync_lines; /* RESYNC: lines seen that are not commands */
     unsigned lost_pending; /* lost entries in the pipelining queue */
     unsigned silent_unsolicited; /* replies with nothing waiting before any client byte */
@@ -106,7 +109,7 @@ void smtp_fsm_chunk(struct smtp_session *s, const uint8_t *p, size_t n);
  * before them cut off: in content they count in the message, in command mode the lines in them
  * are lost. */
 void smtp_fsm_client_gap(struct smtp_session *s, size_t n, size_t partial, const struct timeval *ts);
-/* n server bytes are missing: the next server bytes may start inside a line. */
+/* Server bytes are missing: replies to the commands waiting may be among them. */
 void smtp_fsm_server_gap(struct smtp_session *s);
 void smtp_fsm_tls_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts);
 /* Server bytes arrive while the client is inside DATA content (`first`: their first byte). */

@@ -304,7 +304,7 @@ void smtp_session_data(struct smtp_session *s, enum smtp_dir dir, const uint8_t 
     } else {
         if (s->f.silent_unsolicited && n)
             smtp_fsm_client_spoke(s);
-        if (s->ndeferred && n) { /* the flight's replies may all be in: pair them first */
+        if ((s->ndeferred || s->f.server_hole) && n) { /* the flight's replies may all be in */
             bool was = s->f.data_unanswered != 0;
             smtp_fsm_resolve_deferred(s, false);
             if (was)
@@ -354,8 +354,12 @@ void smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, size_t n, const
         return;
     }
     if (!s->f.server_tls) {
+        if (s->reply_open) /* its last lines are in the hole */
+            smtp_notice(&s->nt, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_SERVER, ts, "a multi-line reply cut by a hole");
+        s->reply_open = false;
         smtp_line_reset(&s->framer[SMTP_DIR_SERVER]);
         s->server_skip = true;
+        smtp_fsm_server_gap(s);
     }
 }
 
