@@ -63,7 +63,6 @@ struct smtp_session *smtp_session_new(uint64_t id, const struct smtp_endpoint *c
     s->server_skip = s->info.midstream;
     s->nt.sink = sink;
     s->nt.info = &s->info;
-    s->info.midstream = (flags & SMTP_SESS_MIDSTREAM) != 0;
     s->flags = flags;
     sb_init(&s->tls_hello, SMTP_MAX_CLIENT_HELLO);
     sb_init(&s->held, SMTP_MAX_HELD);
