@@ -38,6 +38,8 @@ static void rec_exchange(void *ctx, const struct smtp_session_info *s, const str
     }
     if (x->reply) /* what the core says the reply answers, and means there */
         sb_printf(sb, " {%s: %s}", smtp_answer_name(x->answers), x->context ? x->context : "-");
+    if (x->resync)
+        sb_puts(sb, " [resync]");
     sb_putc(sb, '\n');
 }
 
@@ -67,7 +69,22 @@ static void rec_transaction(void *ctx, const struct smtp_session_info *s, const 
         for (unsigned i = 0; i < t->rcpt[r].params.n; i++)
             sb_printf(sb, " rp%u:%s=%s", r, t->rcpt[r].params.p[i].key, t->rcpt[r].params.p[i].value);
     sb_printf(sb, " helo=%s", t->helo[0] ? t->helo : "-");
+    if (t->have_message && t->message.missing)
+        sb_printf(sb, " missing=%llu", (unsigned long long)t->message.missing);
+    if (t->have_message && t->message.start_missing)
+        sb_puts(sb, " start-missing");
+    if (t->content_ended)
+        sb_puts(sb, " ended");
     sb_putc(sb, '\n');
+}
+
+static void rec_content_gap(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t,
+                            uint64_t n)
+{
+    struct strbuf *sb = ctx;
+    (void)s;
+    (void)t;
+    sb_printf(sb, "G content %llu\n", (unsigned long long)n);
 }
 
 static void rec_notice(void *ctx, const struct smtp_session_info *s, const struct smtp_notice *n)
@@ -90,6 +107,7 @@ char *dialogue_run(const struct step *steps, size_t n, unsigned flags, int split
     sb_init(&sb, 1 << 20);
     sb_puts(&sb, "");
     struct smtp_sink sink = {.ctx = &sb,
+                             .content_gap = rec_content_gap,
                              .exchange = rec_exchange,
                              .transaction = rec_transaction,
                              .notice = rec_notice,
@@ -99,8 +117,12 @@ char *dialogue_run(const struct step *steps, size_t n, unsigned flags, int split
     struct smtp_session *s = smtp_session_new(1, &c, &sv, &ts, &sink, flags);
     for (size_t i = 0; i < n; i++) {
         size_t len = steps[i].len ? steps[i].len : strlen(steps[i].bytes);
-        enum smtp_dir dir = steps[i].dir == 'C' ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER;
+        enum smtp_dir dir = steps[i].dir == 'C' || steps[i].dir == 'c' ? SMTP_DIR_CLIENT : SMTP_DIR_SERVER;
         ts.tv_usec += 1000;
+        if (steps[i].dir == 'c' || steps[i].dir == 's') {
+            smtp_session_gap(s, dir, len, &ts);
+            continue;
+        }
         /* Copy into an exact-size allocation so ASan sees any over-read. */
         uint8_t *buf = malloc(len ? len : 1);
         memcpy(buf, steps[i].bytes, len);
@@ -124,6 +146,8 @@ char *dialogue_run_all_splits(const struct step *steps, size_t n, unsigned flags
     char *ref = dialogue_run(steps, n, flags, -1, 0);
     for (size_t i = 0; i < n; i++) {
         size_t len = steps[i].len ? steps[i].len : strlen(steps[i].bytes);
+        if (steps[i].dir == 'c' || steps[i].dir == 's')
+            continue; /* a gap is one event */
         for (size_t k = 1; k < len; k++) {
             char *got = dialogue_run(steps, n, flags, (int)i, k);
             cr_assert_str_eq(got, ref, "step %zu split at %zu differs:\n%s\nvs unsplit:\n%s", i, k, got, ref);

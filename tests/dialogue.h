@@ -8,17 +8,22 @@
 #include "smtpsniff/smtp.h"
 
 struct step {
-    char dir;          /* 'C' client bytes, 'S' server bytes */
+    char dir;          /* 'C' client bytes, 'S' server bytes; 'c' / 's': a gap of `len` bytes */
     const char *bytes;
     size_t len;        /* 0: strlen(bytes) */
 };
 
 #define C(s) {'C', (s), sizeof(s) - 1}
 #define S(s) {'S', (s), sizeof(s) - 1}
+/* n bytes of that side missing from the capture (smtp_session_gap): the bytes of `s`, which
+ * the dialogue does not feed (so a test says what was lost). */
+#define GAP_C(s) {'c', (s), sizeof(s) - 1}
+#define GAP_S(s) {'s', (s), sizeof(s) - 1}
 
 /* Run the dialogue and return the record transcript (malloc'd). Each record is one line:
- *   X <verb> <arg> -> <code> [<enhanced>] <line1>|<line2>...   (exchange; "-" for none)
+ *   X <verb> <arg> -> <code> [<enhanced>] <line1>|<line2>... {answers: context} [resync]
  *   T <depth> <status> [at <verb>] from=<addr> rcpt=<addr>:<code>,... size=<n> data=<code> subj=<s>
+ *     ... helo=<h> [missing=<n>] [start-missing] [ended]
  *   N <notice-name>
  *   E <end reason> tls=<tls> helo=<helo> auth=<mech>/<user>/<result> sni=<sni>
  * split_step/split_at: feed that step in two writes, cut at that offset (split_step < 0: none). */

@@ -40,6 +40,14 @@
 /* Client bytes held while DATA waits for its reply (content sent before the 354 is read as
  * content only if the server says 354); past this, they are read as commands at once. */
 #define SMTP_MAX_HELD 65536
+/* Capture gaps kept in order among the held bytes (more: holding stops, as past SMTP_MAX_HELD). */
+#define SMTP_MAX_HELD_GAPS 8
+/* Replies with no command waiting before any client byte, whose notice waits to see whether the
+ * capture is one-sided (the notice's own cap per session). */
+#define SMTP_MAX_SILENT_UNSOLICITED 16
+/* Replies kept while the core counts how many answer commands lost in a capture gap (a client
+ * that pipelined across the hole); past this they are paired as they come. */
+#define SMTP_MAX_DEFERRED_REPLIES 16
 /* Notices raised per session; further ones are counted, not emitted. */
 #define SMTP_MAX_NOTICES_PER_SESSION 256
 /* TLS ClientHello bytes buffered to find the SNI on port 465. */

@@ -49,6 +49,8 @@ enum smtp_severity {
       "8-bit bytes in a command without SMTPUTF8 advertised and requested")                       \
     X(CAPTURE_GAP, "capture-gap", SMTP_SEV_MEDIUM,                                                 \
       "bytes missing from the capture; the session was followed as far as possible")             \
+    X(MIDSTREAM_SKIPPED, "midstream-skipped", SMTP_SEV_INFO,                                       \
+      "picked up mid-session: bytes before the first whole line were the tail of a line, not read") \
     X(SESSION_CUT, "session-cut", SMTP_SEV_INFO,                                                   \
       "the session ended (reset, timeout, end of input) with a command or message unfinished")    \
     X(SESSION_EVICTED, "session-evicted", SMTP_SEV_MEDIUM,                                         \

@@ -122,6 +122,9 @@ struct smtp_exchange {
     enum smtp_answer answers;       /* what the reply answers (SMTP_ANSWER_COMMAND when cmd) */
     const char *context;            /* the reply's meaning here, or NULL: only the code's own */
     unsigned context_id;            /* 0 with no context; one id, one context text (for caches) */
+    bool resync; /* paired while the core resynchronised (a midstream start, a client gap): the
+                    command was read before pairing was exact again, or the reply answers a
+                    command lost in the capture (docs/design.md, "Resynchronising") */
 };
 
 /* How a transaction ended. */
@@ -177,7 +180,9 @@ struct smtp_rcpt {
     MANY(received, "received", SMTP_MAX_RECEIVED)
 
 struct smtp_message_info {
-    uint64_t size; /* content bytes after dot-unstuffing (DATA) or chunk bytes (BDAT) */
+    uint64_t size; /* content bytes after dot-unstuffing (DATA) or chunk bytes (BDAT), holes included */
+    uint64_t missing;   /* bytes of it missing from the capture (holes), counted in size */
+    bool start_missing; /* its start was not captured (midstream pickup, or a hole before it) */
 #define SMTP_HEADER_FIELD_ONE(field, name, decode) char field[SMTP_MAX_NAME];
 #define SMTP_HEADER_FIELD_ALSO(field, name, decode)
 #define SMTP_HEADER_FIELD_MANY(field, name, max)                                                   \

@@ -444,6 +444,10 @@ static const struct reply_context reply_contexts[] = {
     { NOCMD(CONNECTION_LOST), 421, 421, "the server closes the connection the client left" },
     { REPLY_ANY_ANSWER, REPLY_ANY_VERB, REPLY_ANY_VARIANT, 421, 421,
       "service shutting down: the server closes the connection" },
+    /* Replies to commands lost in a capture gap (or before a midstream start): what they still say. */
+    { NOCMD(CAPTURE_GAP), 354, 354, "start mail input: the DATA it answers is not in the capture" },
+    { NOCMD(CAPTURE_GAP), 334, 334, "AUTH challenge: the command it answers is not in the capture" },
+    { NOCMD(CAPTURE_GAP), 200, 599, "answers a command that is not in the capture (a gap, or before it started)" },
     { NOCMD(GREETING), 220, 220, "server greeting: ready for commands" },
     { NOCMD(GREETING), 554, 554, "connection refused at greeting: no SMTP service here" },
     { NOCMD(GREETING), 521, 521, "host does not accept mail (RFC 7504)" },

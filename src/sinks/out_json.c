@@ -184,6 +184,8 @@ static void on_exchange(void *ctx, const struct smtp_session_info *s, const stru
         reply_obj(j, x);
     else
         json_null(sb);
+    if (x->resync) /* 1.3: paired while the core resynchronised */
+        SB_LIT(sb, ",\"resync\":true");
     record_end(j);
 }
 
@@ -223,6 +225,10 @@ static void message_obj(struct strbuf *sb, const struct smtp_message_info *m)
 #undef JSON_ONE
 #undef JSON_ALSO
 #undef JSON_MANY
+    if (m->missing) /* 1.3: bytes missing from the capture, counted in size */
+        KV_U64(sb, "missing", m->missing);
+    if (m->start_missing)
+        SB_LIT(sb, ",\"start_missing\":true");
     sb_putc(sb, '}');
 }
 

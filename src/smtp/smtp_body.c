@@ -20,6 +20,7 @@ void smtp_body_begin(struct smtp_body *b)
     b->smuggle_seen = false;
     b->in_headers = true;
     b->fed = false;
+    b->after_hole = b->holed = false;
     b->header_bytes = 0;
     b->cur_name[0] = '\0';
     sb_reset(&b->cur);
@@ -176,6 +177,8 @@ void smtp_message_reset(struct smtp_message_info *m)
     /* Empty strings and empty lists: what a zeroed struct reads as, without clearing its 6 KB
      * of text (a transaction is reset for every mail). */
     m->size = 0;
+    m->missing = 0;
+    m->start_missing = false;
 #define RESET_ONE(f, hdr, dec) m->f[0] = '\0';
 #define RESET_ALSO(f, hdr, dec)
 #define RESET_MANY(f, hdr, mx) m->n##f = 0;
@@ -285,10 +288,24 @@ static void smuggling(struct smtp_body *b, struct smtp_content_line *r, const ch
     r->split.resume = base + (after > lead ? after - lead : 0);
 }
 
+/* The line after a hole: its start may be in the hole, so neither its dot nor its CRs say
+ * anything (a gap is never read as an end of data or smuggling); it counts as sent. */
+static struct smtp_content_line line_after_hole(struct smtp_body *b, struct smtp_message_info *m,
+                                                const struct smtp_line *l)
+{
+    b->after_hole = false;
+    if (m)
+        m->size += l->wire_len;
+    b->prev_crlf = l->crlf;
+    return (struct smtp_content_line){.too_long = false};
+}
+
 struct smtp_content_line smtp_body_line(struct smtp_body *b, struct smtp_message_info *m, const struct smtp_line *l)
 {
     struct smtp_content_line r = {0};
     b->fed = true;
+    if (b->after_hole)
+        return line_after_hole(b, m, l);
     bool lone_dot = l->len == 1 && l->p[0] == '.' && l->dropped == 0;
     if (lone_dot && l->crlf && b->prev_crlf) {
         r.end = true; /* <CRLF>.<CRLF> */
@@ -450,6 +467,7 @@ size_t smtp_body_plain(struct smtp_body *b, struct smtp_message_info *m, const u
     bool crlf = b->prev_crlf;
     size_t i = smtp_content_plain(p, n, &crlf);
     if (i) {
+        b->after_hole = false; /* a plain line says nothing either way: taken as it is */
         if (m)
             m->size += i;
         b->prev_crlf = crlf;
@@ -474,4 +492,15 @@ void smtp_body_end(struct smtp_body *b, struct smtp_message_info *m)
 {
     header_commit(b, m);
     b->in_headers = false;
+}
+
+void smtp_body_hole(struct smtp_body *b, struct smtp_message_info *m, uint64_t n)
+{
+    b->fed = b->holed = b->after_hole = true;
+    smtp_body_end(b, m); /* a header line after the hole would be a guess */
+    smtp_line_reset(&b->bdat_lines);
+    if (m) {
+        m->size += n;
+        m->missing += n;
+    }
 }

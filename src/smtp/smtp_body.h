@@ -14,6 +14,8 @@ struct smtp_body {
     bool smuggle_seen;   /* a bare-LF/CR dot was seen in this message's content */
     bool in_headers;     /* still in the top-level header block */
     bool fed;            /* a content byte arrived since smtp_body_begin */
+    bool after_hole;     /* the next line starts after a hole: it may be the tail of a line */
+    bool holed;          /* a hole is in this message: a reply inside it may end it */
     size_t header_bytes; /* bytes of header block examined (bounded) */
     char cur_name[32];   /* header being unfolded */
     struct strbuf cur;   /* its value so far (bounded) */
@@ -43,6 +45,9 @@ bool smtp_content_line_plain(const uint8_t *p, size_t len);
 size_t smtp_content_plain(const uint8_t *p, size_t n, bool *crlf);
 void smtp_body_bytes(struct smtp_body *b, struct smtp_message_info *m, const uint8_t *p, size_t n); /* BDAT */
 void smtp_body_end(struct smtp_body *b, struct smtp_message_info *m);
+/* n bytes of the message are missing (a hole in the capture): counted in its size; the header
+ * block is over as far as the record goes, and the next line is read as the tail of a line. */
+void smtp_body_hole(struct smtp_body *b, struct smtp_message_info *m, uint64_t n);
 /* A message with no size and no headers, as a zeroed one reads (fields are not cleared). */
 void smtp_message_reset(struct smtp_message_info *m);
 

@@ -22,7 +22,8 @@ struct smtp_session;
     X(DATA, "data")       /* message content after 354, up to CRLF.CRLF (RFC 5321 4.1.1.4) */      \
     X(BDAT, "bdat")       /* the bytes of a BDAT chunk (RFC 3030 2) */                             \
     X(TLS, "tls")         /* a TLS ClientHello is expected (RFC 3207, RFC 8314) */                 \
-    X(IGNORE, "ignore")   /* encrypted or opaque: nothing more worth parsing */
+    X(IGNORE, "ignore")   /* encrypted or opaque: nothing more worth parsing */                    \
+    X(RESYNC, "resync")   /* picked up mid-session: what the client's lines are is not known yet */
 
 enum smtp_state {
 #define SMTP_STATE_ENUM(id, name) SMTP_STATE_##id,

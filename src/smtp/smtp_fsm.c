@@ -217,6 +217,8 @@ static const char *verb_text(const struct smtp_command *c, char buf[VERB_TEXT_SI
 /* Bookkeeping when a pending line leaves the queue (answered, dropped or flushed). */
 static void pending_left(struct smtp_session *s, const struct smtp_pending *pc)
 {
+    if (pc->lost && s->f.lost_pending)
+        s->f.lost_pending--;
     if ((pc->cmd.id == SMTP_VERB_AUTH || pc->cmd.id == SMTP_VERB_SASL) && s->f.auth_unanswered)
         s->f.auth_unanswered--;
     if (pc->cmd.id == SMTP_VERB_DATA && s->f.data_unanswered)
@@ -307,6 +309,7 @@ static void on_auth_sent(struct smtp_session *s, struct smtp_pending *pc)
 static void on_mail_sent(struct smtp_session *s, struct smtp_pending *pc)
 {
     pc->txn_serial = 0;
+    s->f.start_unknown = false; /* a MAIL seen: from here a missing one is an anomaly again */
     struct smtp_txq *tail = txq_tail(s);
     if (tail && !tail->closing)
         return; /* MAIL inside a transaction: its 503 (RFC 5321 4.1.4) must not close the open one */
@@ -323,6 +326,9 @@ static void on_rcpt_sent(struct smtp_session *s, struct smtp_pending *pc)
 {
     pc->rcpt_idx = -1;
     struct smtp_txq *tail = txq_tail(s);
+    unsigned serial;
+    if ((tail == NULL || tail->closing) && s->f.start_unknown && txn_open(s, &serial))
+        tail = txq_tail(s); /* its MAIL was before the capture or in a hole: unknown sender */
     if (tail == NULL || tail->closing)
         return; /* no transaction takes recipients now: the server will say 503 */
     pc->txn_serial = tail->serial;
@@ -335,6 +341,11 @@ static void on_content_cmd_sent(struct smtp_session *s, struct smtp_pending *pc)
 {
     struct smtp_txq *tail = txq_tail(s);
     pc->txn_serial = 0;
+    unsigned serial;
+    if ((tail == NULL || tail->closing) && s->f.start_unknown && txn_open(s, &serial)) {
+        tail = txq_tail(s); /* MAIL and RCPT before the capture or in a hole */
+        pc->seq_ok = true;
+    }
     if (tail == NULL || tail->closing)
         return;
     pc->txn_serial = tail->serial;
@@ -391,7 +402,7 @@ static void on_command(struct smtp_session *s, struct smtp_pending *pc)
     }
     /* RFC 2920 3.1: without PIPELINING a client waits for each reply. */
     if (s->q.len > 1 && !(s->f.ext & SMTP_EXT_PIPELINING) && !(s->f.noticed & SMTP_NOTICED_PIPELINING) &&
-        s->f.greeted) {
+        s->f.greeted && !s->f.ext_unknown) {
         s->f.noticed |= SMTP_NOTICED_PIPELINING;
         char verb[VERB_TEXT_SIZE];
         smtp_notice(&s->nt, SMTP_NOTICE_PIPELINING_NOT_OFFERED, SMTP_DIR_CLIENT, &pc->cmd.ts,
@@ -433,8 +444,24 @@ static struct smtp_pending *push(struct smtp_session *s, enum smtp_verb id, cons
     if (s->q.len == SMTP_MAX_PENDING)
         pending_drop_oldest(s, ts);
     struct smtp_pending *pc = smtp_queue_push(&s->q, id, verb, verb_len, arg, arg_len, ts);
+    pc->resync = s->f.lost_pending > 0; /* its pairing waits on how the lost entry ahead resolves */
     on_command(s, pc);
     return pc;
+}
+
+/* Client lines were lost in the capture here: one entry marks their place in the queue, so the
+ * replies to the lines before it still pair with them and the replies to the lost ones pair
+ * with none (docs/design.md, "Resynchronising"). Consecutive holes share one entry. */
+static void push_lost(struct smtp_session *s, const struct timeval *ts)
+{
+    if (s->q.len && smtp_queue_at(&s->q, s->q.len - 1)->lost)
+        return;
+    if (s->q.len == SMTP_MAX_PENDING)
+        pending_drop_oldest(s, ts);
+    struct smtp_pending *pc = smtp_queue_push(&s->q, SMTP_VERB_UNKNOWN, "", 0, NULL, 0, ts);
+    pc->lost = pc->resync = true;
+    pc->lost_replies = 0;
+    s->f.lost_pending++;
 }
 
 static void line_notices(struct smtp_session *s, const struct smtp_line *l, bool sasl, const struct timeval *ts)
@@ -459,12 +486,33 @@ static void line_notices(struct smtp_session *s, const struct smtp_line *l, bool
     }
 }
 
+static void resync_client_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts);
+
+/* The line starts with a verb the core knows (RFC 5321 4.1): read as a command. */
+static bool line_is_command(const struct smtp_line *l)
+{
+    struct smtp_cmd_facts c;
+    smtp_cmd_parse(l->p, l->len, &c);
+    return c.id != SMTP_VERB_UNKNOWN;
+}
+
 void smtp_fsm_client_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts)
 {
+    if (s->state == SMTP_STATE_RESYNC) {
+        resync_client_line(s, l, ts);
+        return;
+    }
     /* RFC 4954 4: inside AUTH, client lines are SASL responses, not commands. A line sent while
      * an AUTH or SASL line is still unanswered is read as SASL too: it may be a credential sent
      * ahead of the 334, and redacting too much is the safe mistake. */
     bool sasl = s->state == SMTP_STATE_AUTH || s->f.auth_unanswered;
+    if (s->f.cmd_fragment) {
+        /* The first line after a hole: unless it starts with a verb, it is the tail of a line
+         * lost in the hole, part of the lost entry's commands. */
+        s->f.cmd_fragment = false;
+        if (!sasl && !line_is_command(l))
+            return;
+    }
     line_notices(s, l, sasl, ts);
     if (s->f.quit_sent && !(s->f.noticed & SMTP_NOTICED_QUIT)) {
         s->f.noticed |= SMTP_NOTICED_QUIT;
@@ -500,11 +548,10 @@ void smtp_fsm_content_out(struct smtp_session *s, const uint8_t *p, size_t n)
         s->nt.sink->content(s->nt.sink->ctx, &s->info, t, p, n);
 }
 
-void smtp_fsm_content_gap(struct smtp_session *s, size_t n)
+static void content_gap_out(struct smtp_session *s, uint64_t n)
 {
     struct smtp_transaction *t;
-    if ((s->state == SMTP_STATE_DATA || s->state == SMTP_STATE_BDAT) && s->nt.sink->content_gap &&
-        (t = content_txn(s)) != NULL)
+    if (s->nt.sink->content_gap && (t = content_txn(s)) != NULL)
         s->nt.sink->content_gap(s->nt.sink->ctx, &s->info, t, n);
 }
 
@@ -587,11 +634,184 @@ void smtp_fsm_server_in_content(struct smtp_session *s, uint8_t first, const str
      * accepts (2xx), that is an end of data it takes that the RFC does not (SMTP smuggling); a
      * 4xx/5xx may be the server giving up on the message (552 too big, 421). Either way, follow
      * the server. */
-    if (s->body.smuggle_seen || first == '2')
+    struct smtp_message_info *m = content_msg(s);
+    bool unseen = s->body.holed || (m && m->start_missing); /* the end may be in a hole */
+    if (s->body.smuggle_seen || (first == '2' && !unseen))
         smtp_notice(&s->nt, SMTP_NOTICE_SMUGGLING_END_OF_DATA, SMTP_DIR_SERVER, ts,
                     "server replied before <CRLF>.<CRLF>: it ended the message elsewhere");
     smtp_line_reset(&s->framer[SMTP_DIR_CLIENT]);
-    end_of_data(s, "server replied inside the content", ts);
+    end_of_data(s, unseen ? "server replied inside content with a hole: its end was not captured"
+                          : "server replied inside the content", ts);
+}
+
+/* --- resynchronising (docs/design.md) ------------------------------------------------------ */
+
+/* Content is being read whose start was not captured (a midstream start inside DATA content,
+ * or a hole that took the DATA line): it goes into the open transaction, or one with an unknown
+ * sender; no header block is read (its start is missing). */
+static void content_unknown_start(struct smtp_session *s, const char *why)
+{
+    struct smtp_txq *tail = txq_tail(s);
+    unsigned serial;
+    if (tail == NULL || tail->closing)
+        txn_open(s, &serial);
+    smtp_fsm_enter(s, SMTP_STATE_DATA, why);
+    s->f.cmd_fragment = false;
+    smtp_body_begin(&s->body);
+    bool seen = s->f.content_start_seen; /* after a DATA whose reply was in a hole */
+    s->f.content_start_seen = false;
+    s->body.in_headers = seen;
+    s->body.after_hole = !seen;
+    struct smtp_transaction *t = content_txn(s);
+    if (t) {
+        t->have_message = true;
+        t->message.start_missing = !seen;
+    }
+}
+
+/* A line as it was on the wire (its terminator back), for the content sink. */
+static void line_wire(struct strbuf *sb, const struct smtp_line *l)
+{
+    sb_put(sb, l->p, l->len);
+    sb_put(sb, l->crlf ? "\r\n" : "\n", l->crlf ? 2 : 1);
+}
+
+/* RESYNC (a midstream start): what the client's lines are is settled by what they are. A line
+ * with a known verb is a command; a lone "." ends content whose start was not captured; two
+ * lines that are not commands are content (one may be the tail of a command line cut by the
+ * start of the capture: it is kept until the next line or reply tells). */
+static void resync_client_line(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts)
+{
+    bool dot = l->len == 1 && l->p[0] == '.' && l->crlf && !l->dropped;
+    if (!dot && line_is_command(l)) {
+        if (s->f.resync_lines)
+            smtp_notice(&s->nt, SMTP_NOTICE_MIDSTREAM_SKIPPED, SMTP_DIR_CLIENT, ts,
+                        "picked up mid-session: the first %zu client bytes are the tail of a line, not read",
+                        s->resync_line.len);
+        s->f.resync_lines = 0;
+        sb_reset(&s->resync_line);
+        smtp_fsm_enter(s, SMTP_STATE_COMMAND, "a command line: the client is in command mode");
+        smtp_fsm_client_line(s, l, ts);
+        return;
+    }
+    if (!dot && s->f.resync_lines == 0) {
+        s->f.resync_lines = 1;
+        sb_reset(&s->resync_line);
+        line_wire(&s->resync_line, l);
+        return;
+    }
+    content_unknown_start(s, dot ? "<CRLF>.<CRLF> ends content whose start was not captured"
+                                 : "lines that are not commands: the capture started inside content");
+    struct smtp_transaction *t = content_txn(s);
+    if (s->f.resync_lines) { /* the kept line (its start before the capture, unless after_hole is off) */
+        const uint8_t *k = (const uint8_t *)s->resync_line.p;
+        size_t kn = s->resync_line.len;
+        bool crlf = kn >= 2 && k[kn - 2] == '\r' && k[kn - 1] == '\n';
+        size_t term = crlf ? 2 : (kn >= 1 && k[kn - 1] == '\n');
+        struct smtp_line first = {.p = k, .len = kn - term, .crlf = crlf, .wire_len = kn};
+        smtp_body_line(&s->body, t ? &t->message : NULL, &first);
+        smtp_fsm_content_out(s, (const uint8_t *)s->resync_line.p, s->resync_line.len);
+    }
+    s->body.after_hole = false; /* this line starts after a whole line */
+    s->f.resync_lines = 0;
+    sb_reset(&s->resync_line);
+    line_wire(&s->resync_line, l);
+    bool ended = smtp_fsm_content_line(s, l, ts);
+    smtp_fsm_content_out(s, (const uint8_t *)s->resync_line.p, s->resync_line.len);
+    sb_reset(&s->resync_line);
+    if (ended)
+        smtp_fsm_end_of_data(s, ts);
+}
+
+/* A reply in RESYNC: a kept line that got a reply was the tail of a command, not content. */
+static void resync_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (s->f.resync_lines) {
+        smtp_notice(&s->nt, SMTP_NOTICE_MIDSTREAM_SKIPPED, SMTP_DIR_CLIENT, &r->ts,
+                    "picked up mid-session: the first %zu client bytes are the tail of a line, not read",
+                    s->resync_line.len);
+        s->f.resync_lines = 0;
+        sb_reset(&s->resync_line);
+    }
+}
+
+/* A reply answers a command lost in the capture: what it says still moves the state (RFC 5321
+ * 4.1.1.4: only DATA gets 354; RFC 4954 4: only AUTH and SASL lines get 334). */
+static void lost_reply_apply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if ((r->code == 354 || r->code == 334) && s->q.len == 1 && smtp_queue_at(&s->q, 0)->lost) {
+        struct smtp_pending lost; /* the lost line was that DATA or AUTH: pairing is exact again */
+        smtp_queue_take(&s->q, &lost);
+        pending_left(s, &lost);
+        smtp_pending_release(&lost);
+    }
+    if (r->code == 354 && (s->state == SMTP_STATE_COMMAND || s->state == SMTP_STATE_RESYNC)) {
+        s->f.resync_lines = 0;
+        sb_reset(&s->resync_line);
+        content_unknown_start(s, "354 to a DATA lost in the capture");
+        s->body.in_headers = true; /* content starts here: its header block is in view */
+        s->body.after_hole = false;
+        struct smtp_transaction *t = content_txn(s);
+        if (t)
+            t->message.start_missing = false;
+    } else if (r->code == 334 && (s->state == SMTP_STATE_COMMAND || s->state == SMTP_STATE_RESYNC)) {
+        smtp_fsm_enter(s, SMTP_STATE_AUTH, "334 to an AUTH lost in the capture");
+    }
+}
+
+void smtp_fsm_client_gap(struct smtp_session *s, size_t n, size_t partial, const struct timeval *ts)
+{
+    struct smtp_message_info *m = content_msg(s);
+    switch (s->state) {
+    case SMTP_STATE_DATA:
+        /* The hole is message content (its end, if it was in the hole, shows as the server's
+         * reply: smtp_fsm_server_in_content). The bytes of the cut line before it count. */
+        if (m)
+            m->size += partial;
+        smtp_body_hole(&s->body, m, n);
+        content_gap_out(s, n);
+        return;
+    case SMTP_STATE_BDAT: {
+        if (n == 0) { /* the chunk's end cannot be counted any more */
+            smtp_body_hole(&s->body, m, 0);
+            content_gap_out(s, 0);
+            smtp_fsm_enter(s, SMTP_STATE_RESYNC, "a hole of unknown size inside a BDAT chunk");
+            push_lost(s, ts);
+            return;
+        }
+        /* RFC 3030 2: the chunk is exactly its size; the hole's bytes count against it. */
+        uint64_t take = n < s->bdat_left ? n : s->bdat_left;
+        smtp_body_hole(&s->body, m, take);
+        content_gap_out(s, take);
+        s->bdat_left -= take;
+        if (s->bdat_left)
+            return;
+        struct smtp_transaction *t = content_txn(s);
+        if (t && s->bdat_last)
+            t->content_ended = true;
+        smtp_fsm_enter(s, SMTP_STATE_COMMAND, "BDAT chunk complete (its last bytes in a hole)");
+        n -= (size_t)take;
+        if (n == 0)
+            return;
+        break; /* the rest of the hole is in command mode */
+    }
+    case SMTP_STATE_COMMAND:
+    case SMTP_STATE_AUTH:
+    case SMTP_STATE_RESYNC: break;
+    case SMTP_STATE_TLS:
+        smtp_fsm_enter(s, SMTP_STATE_IGNORE, "a hole in the TLS handshake");
+        sb_free(&s->tls_hello);
+        return;
+    case SMTP_STATE_IGNORE:
+    case SMTP_STATE_COUNT: return;
+    }
+    /* Command mode: the lines in the hole (and the one it cut) are lost; the next line may be
+     * the tail of one; a MAIL may be among them. */
+    s->f.resync_lines = 0;
+    sb_reset(&s->resync_line);
+    push_lost(s, ts);
+    s->f.cmd_fragment = true;
+    s->f.start_unknown = true;
 }
 
 /* --- replies ------------------------------------------------------------------------------- */
@@ -825,6 +1045,14 @@ static enum smtp_answer answers_none(struct smtp_session *s, const struct smtp_r
         s->f.content_lost = false;
         return SMTP_ANSWER_CONNECTION_LOST;
     }
+    /* No client byte in the capture yet: if none ever comes, the capture is one-sided (only
+     * the server's packets seen) and the reply answers a command it does not hold; the notice
+     * waits for the first client byte (smtp_fsm_client_spoke). */
+    if (s->f.greeted && s->info.bytes[SMTP_DIR_CLIENT] == 0 && !s->gap[SMTP_DIR_CLIENT] && r->code != 421) {
+        if (s->f.silent_unsolicited < SMTP_MAX_SILENT_UNSOLICITED)
+            s->silent_unsolicited[s->f.silent_unsolicited++] = (struct smtp_deferred){.code = r->code, .ts = r->ts};
+        return SMTP_ANSWER_UNSOLICITED;
+    }
     /* Not an anomaly: after a client gap the command is lost, and RFC 5321 3.8 lets a server
      * send 421 at any time before it closes. */
     if (s->f.greeted && !s->gap[SMTP_DIR_CLIENT] && r->code != 421)
@@ -835,6 +1063,116 @@ static enum smtp_answer answers_none(struct smtp_session *s, const struct smtp_r
     return s->f.quit_answered ? SMTP_ANSWER_AFTER_QUIT : SMTP_ANSWER_UNSOLICITED;
 }
 
+static void reply_pair(struct smtp_session *s, struct smtp_reply *r);
+
+/* A reply that answers a line lost in the capture. */
+static void reply_lost(struct smtp_session *s, struct smtp_reply *r, enum smtp_answer answers)
+{
+    struct smtp_exchange x = {.reply = r, .answers = answers, .resync = answers == SMTP_ANSWER_CAPTURE_GAP};
+    s->f.greeted = true;
+    x.context = reply_context(x.answers, SMTP_VERB_UNKNOWN, REPLY_VARIANT_NONE, r->code, &x.context_id);
+    emit(s, &x);
+    if (answers == SMTP_ANSWER_CAPTURE_GAP) {
+        smtp_queue_at(&s->q, 0)->lost_replies++;
+        lost_reply_apply(s, r);
+    }
+}
+
+static void drop_lost_head(struct smtp_session *s)
+{
+    struct smtp_pending lost;
+    smtp_queue_take(&s->q, &lost);
+    pending_left(s, &lost);
+    smtp_pending_release(&lost);
+}
+
+/* The lost entry heads the queue with lines read behind it and no reply of its own yet: the
+ * client sent lines after the hole before the replies to the lost ones came (it pipelined
+ * across the hole). How many of the replies answer lost lines is a count, known once the
+ * flight's replies are in: those past the lines read behind it (RFC 2920: replies come in
+ * order, and a client sends its next group only after the last reply of one). Until then the
+ * replies are kept. */
+static bool reply_counts_pending(struct smtp_session *s)
+{
+    return s->ndeferred ||
+           (s->q.len > 1 && smtp_queue_at(&s->q, 0)->lost && smtp_queue_at(&s->q, 0)->lost_replies == 0);
+}
+
+static void defer_reply(struct smtp_session *s, const struct smtp_reply *r)
+{
+    if (s->deferred == NULL)
+        s->deferred = xcalloc(SMTP_MAX_DEFERRED_REPLIES, sizeof(*s->deferred));
+    struct smtp_deferred_reply *d = &s->deferred[s->ndeferred++];
+    d->r = *r;
+    sb_init(&d->text, SMTP_MAX_REPLY_TEXT + 1);
+    for (unsigned i = 0; i < r->nlines; i++) {
+        d->r.line[i].p = (const uint8_t *)(uintptr_t)d->text.len; /* an offset until the text stops growing */
+        sb_put(&d->text, r->line[i].p, r->line[i].len);
+    }
+    for (unsigned i = 0; i < r->nlines; i++)
+        d->r.line[i].p = (const uint8_t *)d->text.p + (uintptr_t)d->r.line[i].p;
+}
+
+void smtp_fsm_server_gap(struct smtp_session *s)
+{
+    if (s->q.len && !smtp_queue_at(&s->q, 0)->lost && !s->ndeferred)
+        s->f.server_hole = true;
+}
+
+/* The client's next bytes after a server hole: it sent them once it had the replies it waited
+ * for, so every line queued now is answered, in the hole or by the j replies kept since: those
+ * answer the newest j, and the oldest (m - j) had theirs in the hole (reply null, resync). A
+ * DATA among them leaves the client's mode unknown (354 or a refusal): resynchronised by its
+ * lines, content from its start if they are content. At the end of the session nothing says
+ * how many were answered: the replies pair in order. */
+static void resolve_server_hole(struct smtp_session *s, bool force)
+{
+    s->f.server_hole = false;
+    unsigned j = s->ndeferred, m = s->q.len;
+    unsigned k = !force && j < m ? m - j : 0;
+    bool data = false;
+    for (unsigned i = 0; i < k; i++) {
+        struct smtp_pending pc;
+        smtp_queue_take(&s->q, &pc);
+        pending_left(s, &pc);
+        if (pc.cmd.id != SMTP_VERB_GREETING && !pc.lost)
+            emit(s, &(struct smtp_exchange){.cmd = &pc.cmd, .answers = SMTP_ANSWER_COMMAND, .resync = true});
+        data = pc.cmd.id == SMTP_VERB_DATA;
+        smtp_pending_release(&pc);
+    }
+    if (data && s->state == SMTP_STATE_COMMAND) {
+        s->f.content_start_seen = true;
+        s->f.resync_lines = 0;
+        smtp_fsm_enter(s, SMTP_STATE_RESYNC, "the reply to DATA was in a hole: the client's mode is not known");
+    }
+}
+
+void smtp_fsm_resolve_deferred(struct smtp_session *s, bool force)
+{
+    if (s->f.server_hole)
+        resolve_server_hole(s, force);
+    if (s->ndeferred == 0)
+        return;
+    bool lost_head = s->q.len && smtp_queue_at(&s->q, 0)->lost;
+    unsigned b = s->ndeferred, m = s->q.len ? s->q.len - lost_head : 0;
+    if (lost_head && b < m && !force)
+        return; /* the flight's replies are not all in yet */
+    unsigned k = lost_head && b > m ? b - m : 0;
+    s->ndeferred = 0; /* pairing below may start keeping replies again: not these */
+    struct smtp_deferred_reply *d = s->deferred;
+    s->deferred = NULL;
+    for (unsigned i = 0; i < b; i++) {
+        if (i < k && s->q.len && smtp_queue_at(&s->q, 0)->lost)
+            reply_lost(s, &d[i].r, SMTP_ANSWER_CAPTURE_GAP);
+        else
+            reply_pair(s, &d[i].r);
+        if (i + 1 == k && s->q.len > 1 && smtp_queue_at(&s->q, 0)->lost)
+            drop_lost_head(s); /* the rest answer the lines read after the hole */
+        sb_free(&d[i].text);
+    }
+    free(d);
+}
+
 void smtp_fsm_reply(struct smtp_session *s, const struct timeval *ts)
 {
     (void)ts;
@@ -842,12 +1180,29 @@ void smtp_fsm_reply(struct smtp_session *s, const struct timeval *ts)
     unsigned cls = (unsigned)r->code / 100;
     if (cls < 6)
         s->info.replies_by_class[cls]++;
+    if (s->state == SMTP_STATE_RESYNC)
+        resync_reply(s, r);
+    if (s->f.server_hole || reply_counts_pending(s)) {
+        if (s->ndeferred < SMTP_MAX_DEFERRED_REPLIES) {
+            defer_reply(s, r);
+            return;
+        }
+        smtp_fsm_resolve_deferred(s, true); /* too many to keep: count with what is in */
+    }
+    reply_pair(s, r);
+}
+
+static void reply_pair(struct smtp_session *s, struct smtp_reply *r)
+{
     struct smtp_exchange x = {.reply = r};
-    if (s->q.len == 0) {
-        x.answers = answers_none(s, r);
-        s->f.greeted = true;
-        x.context = reply_context(x.answers, SMTP_VERB_UNKNOWN, REPLY_VARIANT_NONE, r->code, &x.context_id);
-        emit(s, &x);
+    /* A lost entry with lines read behind it: the server had those lines before it sent this
+     * reply (the reassembly hands a reply over only after the client bytes it acknowledges), and
+     * a client waits for each reply unless it pipelines, so the lost lines' replies came
+     * before: the entry leaves and pairing is exact again from the first line after the hole. */
+    if (s->q.len > 1 && smtp_queue_at(&s->q, 0)->lost)
+        drop_lost_head(s);
+    if (s->q.len == 0 || smtp_queue_at(&s->q, 0)->lost) {
+        reply_lost(s, r, s->q.len ? SMTP_ANSWER_CAPTURE_GAP : answers_none(s, r));
         return;
     }
     s->f.greeted = true;
@@ -855,6 +1210,7 @@ void smtp_fsm_reply(struct smtp_session *s, const struct timeval *ts)
     struct smtp_pending cur;
     smtp_queue_take(&s->q, &cur);
     pending_left(s, &cur);
+    x.resync = cur.resync;
     if (r->code == 334 && (cur.cmd.id == SMTP_VERB_AUTH || cur.cmd.id == SMTP_VERB_SASL))
         smtp_auth_challenge_text(r);
     x.answers = cur.cmd.id == SMTP_VERB_GREETING ? SMTP_ANSWER_GREETING : SMTP_ANSWER_COMMAND;
@@ -869,6 +1225,20 @@ void smtp_fsm_reply(struct smtp_session *s, const struct timeval *ts)
 
 void smtp_fsm_open(struct smtp_session *s, const struct timeval *ts)
 {
+    if (s->flags & SMTP_SESS_MIDSTREAM) {
+        /* Picked up without the handshake: the greeting, the EHLO reply and maybe a MAIL were
+         * before the capture, and the first bytes may be inside a line or inside content. */
+        s->f.start_unknown = s->f.ext_unknown = true;
+        if (s->flags & SMTP_SESS_IMPLICIT_TLS) {
+            s->info.tls = SMTP_TLS_IMPLICIT;
+            s->f.server_tls = true;
+            smtp_fsm_enter(s, SMTP_STATE_IGNORE, "implicit TLS port picked up mid-session");
+            return;
+        }
+        smtp_fsm_enter(s, SMTP_STATE_RESYNC, "picked up mid-session");
+        push_lost(s, ts);
+        return;
+    }
     if (s->flags & SMTP_SESS_IMPLICIT_TLS) {
         /* RFC 8314 3.3: port 465 is TLS from the first byte. */
         s->info.tls = SMTP_TLS_IMPLICIT;
@@ -880,15 +1250,51 @@ void smtp_fsm_open(struct smtp_session *s, const struct timeval *ts)
     }
 }
 
+/* No server byte in the capture (only the client's packets seen): the HELO/EHLO name as the
+ * client gave it is all there is, for the session and the transactions opened after it. */
+static void one_sided_hello(struct smtp_session *s, const struct smtp_pending *pc)
+{
+    const struct smtp_command *c = &pc->cmd;
+    if (s->info.bytes[SMTP_DIR_SERVER] != 0 ||
+        (c->id != SMTP_VERB_HELO && c->id != SMTP_VERB_EHLO && c->id != SMTP_VERB_LHLO))
+        return;
+    const uint8_t *sp = memchr(c->arg.p, ' ', c->arg.len);
+    esc_to_cstr(s->info.helo, sizeof(s->info.helo), c->arg.p, sp ? (size_t)(sp - c->arg.p) : c->arg.len);
+    for (unsigned i = 0; i < s->txq_len; i++)
+        if (s->txq[i].serial > pc->serial_mark)
+            memcpy(s->txq[i].t->helo, s->info.helo, sizeof(s->info.helo));
+}
+
+void smtp_fsm_client_spoke(struct smtp_session *s)
+{
+    for (unsigned i = 0; i < s->f.silent_unsolicited; i++)
+        smtp_notice(&s->nt, SMTP_NOTICE_UNSOLICITED_REPLY, SMTP_DIR_SERVER, &s->silent_unsolicited[i].ts,
+                    "reply %d with no command waiting for it", s->silent_unsolicited[i].code);
+    s->f.silent_unsolicited = 0;
+}
+
+void smtp_fsm_one_sided_content(struct smtp_session *s)
+{
+    s->f.data_unanswered = 0;
+    smtp_fsm_enter(s, SMTP_STATE_DATA, "no server byte in the capture: bytes after DATA read as content");
+    smtp_body_begin(&s->body);
+    struct smtp_transaction *t = content_txn(s);
+    if (t)
+        t->have_message = true;
+}
+
 void smtp_fsm_end(struct smtp_session *s, const struct timeval *ts)
 {
     (void)ts;
+    smtp_fsm_resolve_deferred(s, true);
     /* Commands that never got a reply are still reported, in order, with reply null. */
     while (s->q.len) {
         struct smtp_pending pc;
         smtp_queue_take(&s->q, &pc);
-        if (pc.cmd.id != SMTP_VERB_GREETING)
-            emit(s, &(struct smtp_exchange){.cmd = &pc.cmd, .answers = SMTP_ANSWER_COMMAND});
+        one_sided_hello(s, &pc);
+        if (pc.cmd.id != SMTP_VERB_GREETING && !pc.lost)
+            emit(s, &(struct smtp_exchange){.cmd = &pc.cmd, .answers = SMTP_ANSWER_COMMAND,
+                                            .resync = pc.resync});
         smtp_pending_release(&pc);
     }
     while (cur_txn(s)) /* the open one, then a pipelined next one */
@@ -897,7 +1303,13 @@ void smtp_fsm_end(struct smtp_session *s, const struct timeval *ts)
 
 void smtp_fsm_free(struct smtp_session *s)
 {
+    for (unsigned i = 0; s->deferred && i < s->ndeferred; i++)
+        sb_free(&s->deferred[i].text);
+    free(s->deferred);
+    s->deferred = NULL;
+    s->ndeferred = 0;
     for (unsigned i = 0; i < s->txq_len; i++)
         txn_free(s->txq[i].t);
     s->txq_len = 0;
 }
+

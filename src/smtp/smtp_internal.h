@@ -24,6 +24,18 @@ struct smtp_facts {
     bool quit_sent, quit_answered, starttls_sent, data_refused;
     bool auth_login_user_next; /* the next SASL line of LOGIN is the user name */
     bool content_lost;     /* DATA got 354 and the server spoke again before any content */
+    /* Resynchronising (docs/design.md): a midstream start or a client gap. */
+    bool start_unknown;    /* a MAIL may be missing: a RCPT or DATA with no transaction opens one
+                              with an unknown sender, and no sequence notice (cleared by MAIL) */
+    bool ext_unknown;      /* the EHLO reply was not captured: PIPELINING may have been offered */
+    bool cmd_fragment;     /* the next client line may be the tail of a line cut by a hole */
+    bool server_hole;      /* replies may be in a server hole: the next ones are kept and
+                              counted when the client's next bytes come */
+    bool content_start_seen; /* RESYNC after a DATA whose reply was in a hole: content, if the
+                                lines are content, starts here (its header block in view) */
+    unsigned resync_lines; /* RESYNC: lines seen that are not commands */
+    unsigned lost_pending; /* lost entries in the pipelining queue */
+    unsigned silent_unsolicited; /* replies with nothing waiting before any client byte */
     unsigned ext;          /* SMTP_EXT_* the last EHLO reply advertised */
     unsigned noticed;      /* SMTP_NOTICED_*: notices raised once per session */
     unsigned auth_unanswered; /* AUTH or SASL lines waiting for a reply: what follows is SASL */
@@ -66,7 +78,21 @@ struct smtp_session {
     size_t line_off[SMTP_MAX_REPLY_LINES];
     struct strbuf held;            /* client bytes sent while DATA is unanswered */
     struct timeval held_ts;
+    struct smtp_held_gap {         /* capture gaps among them, in order */
+        size_t at, n;              /* before held byte `at`, n bytes missing */
+        struct timeval ts;
+    } held_gap[SMTP_MAX_HELD_GAPS];
+    unsigned nheld_gaps;
+    struct smtp_deferred { int code; struct timeval ts; } silent_unsolicited[SMTP_MAX_SILENT_UNSOLICITED];
+    struct smtp_deferred_reply {   /* replies kept while lost lines' replies are counted */
+        struct smtp_reply r;
+        struct strbuf text;
+    } *deferred;                   /* SMTP_MAX_DEFERRED_REPLIES, allocated when first needed */
+    unsigned ndeferred;
+    bool server_skip;              /* the next server line may be the tail of one: read it only
+                                      if it is a reply line (midstream start, server gap) */
     struct strbuf tls_hello;       /* ClientHello bytes buffered to read the SNI */
+    struct strbuf resync_line;     /* RESYNC: the one line seen that is not a command (content?) */
 };
 
 /* smtp_fsm.c: the state machine. Framing (smtp_session.c) reports what it read; these decide. */
@@ -79,13 +105,25 @@ bool smtp_fsm_content_line(struct smtp_session *s, const struct smtp_line *l, co
 void smtp_fsm_end_of_data(struct smtp_session *s, const struct timeval *ts);
 void smtp_fsm_content_out(struct smtp_session *s, const uint8_t *p, size_t n);
 void smtp_fsm_chunk(struct smtp_session *s, const uint8_t *p, size_t n);
-/* n client bytes are missing (0: unknown) while inside message content. */
-void smtp_fsm_content_gap(struct smtp_session *s, size_t n);
+/* n client bytes are missing from the capture (0: unknown), `partial` bytes of a line read
+ * before them cut off: in content they count in the message, in command mode the lines in them
+ * are lost. */
+void smtp_fsm_client_gap(struct smtp_session *s, size_t n, size_t partial, const struct timeval *ts);
+/* Server bytes are missing: replies to the commands waiting may be among them. */
+void smtp_fsm_server_gap(struct smtp_session *s);
 void smtp_fsm_tls_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts);
 /* Server bytes arrive while the client is inside DATA content (`first`: their first byte). */
 void smtp_fsm_server_in_content(struct smtp_session *s, uint8_t first, const struct timeval *ts);
 /* A complete reply (s->reply) arrived: pair it, say what it means, act on it. */
 void smtp_fsm_reply(struct smtp_session *s, const struct timeval *ts);
+/* The session ends with bytes held behind an unanswered DATA and no server byte captured at all
+ * (a one-sided capture): they are read as content, as a server that said 354 reads them. */
+void smtp_fsm_one_sided_content(struct smtp_session *s);
+/* The first client bytes arrived: unsolicited replies before them were no one-sided capture. */
+void smtp_fsm_client_spoke(struct smtp_session *s);
+/* Client bytes arrived: replies kept to count the lost lines' ones are paired now, if all of the
+ * flight's replies are in (force: whatever is in). */
+void smtp_fsm_resolve_deferred(struct smtp_session *s, bool force);
 /* The session ends: unanswered lines are reported, open transactions end incomplete. */
 void smtp_fsm_end(struct smtp_session *s, const struct timeval *ts);
 void smtp_fsm_free(struct smtp_session *s);

@@ -61,7 +61,7 @@ struct smtp_pending *smtp_queue_push(struct smtp_queue *q, enum smtp_verb id, co
     pc->variant = 0;
     pc->txn_serial = pc->serial_mark = 0;
     pc->rcpt_idx = -1;
-    pc->seq_ok = false;
+    pc->seq_ok = pc->lost = pc->resync = false;
     if (verb_len > SMTP_MAX_VERB)
         verb_len = SMTP_MAX_VERB;
     copy_short((uint8_t *)pc->cmd.verb, (const uint8_t *)verb, verb_len);

@@ -16,6 +16,9 @@ struct smtp_pending {
     unsigned serial_mark;   /* HELO/EHLO: transactions opened after it have serials above this */
     int rcpt_idx;           /* RCPT: its slot in that transaction, or -1 */
     bool seq_ok;            /* DATA/BDAT: sent inside a transaction with a recipient not yet refused */
+    bool lost;              /* not a line: the place of client lines lost in the capture */
+    bool resync;            /* read while the pairing was resynchronising (a lost entry ahead) */
+    unsigned lost_replies;  /* lost entry: replies that answered its lines so far */
 };
 
 struct smtp_queue {

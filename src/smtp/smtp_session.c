@@ -59,12 +59,14 @@ struct smtp_session *smtp_session_new(uint64_t id, const struct smtp_endpoint *c
     s->info.server = *server;
     s->info.start = *ts;
     s->info.end = *ts;
+    s->info.midstream = (flags & SMTP_SESS_MIDSTREAM) != 0;
+    s->server_skip = s->info.midstream;
     s->nt.sink = sink;
     s->nt.info = &s->info;
-    s->info.midstream = (flags & SMTP_SESS_MIDSTREAM) != 0;
     s->flags = flags;
     sb_init(&s->tls_hello, SMTP_MAX_CLIENT_HELLO);
     sb_init(&s->held, SMTP_MAX_HELD);
+    sb_init(&s->resync_line, SMTP_MAX_LINE + 2);
     smtp_fsm_open(s, ts);
     if (sink->session_start)
         sink->session_start(sink->ctx, &s->info);
@@ -97,19 +99,32 @@ static void reply_add_line(struct smtp_session *s, const uint8_t *text, size_t n
 }
 
 static void client_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts);
+static void client_gap(struct smtp_session *s, size_t n, const struct timeval *ts);
 
 /* The DATA the held bytes waited for is answered: read them as the server did (content after
- * 354, commands after a refusal, RFC 5321 4.1.1.4). */
+ * 354, commands after a refusal, RFC 5321 4.1.1.4), with the capture's gaps where they were. */
 static void release_held(struct smtp_session *s)
 {
     if (s->f.data_unanswered)
         return;
     s->hold_overflowed = false;
-    if (s->held.len == 0)
+    if (s->held.len == 0 && s->nheld_gaps == 0)
         return;
-    struct strbuf h = s->held; /* take it: reading may hold bytes again */
+    struct strbuf h = s->held; /* take them: reading may hold bytes again */
+    struct smtp_held_gap g[SMTP_MAX_HELD_GAPS];
+    unsigned ng = s->nheld_gaps;
+    memcpy(g, s->held_gap, ng * sizeof(g[0]));
+    s->nheld_gaps = 0;
     sb_init(&s->held, SMTP_MAX_HELD);
-    client_bytes(s, (const uint8_t *)h.p, h.len, &s->held_ts);
+    size_t at = 0;
+    for (unsigned i = 0; i <= ng; i++) {
+        size_t to = i < ng ? g[i].at : h.len;
+        if (to > at)
+            client_bytes(s, (const uint8_t *)h.p + at, to - at, &s->held_ts);
+        at = to;
+        if (i < ng)
+            client_gap(s, g[i].n, &g[i].ts);
+    }
     sb_free(&h);
 }
 
@@ -170,6 +185,21 @@ static void server_line(struct smtp_session *s, const struct smtp_line *l, const
         reply_complete(s, ts);
 }
 
+/* After a hole or at a midstream start, the first server line may be the tail of one: it is
+ * read only if it is a reply line (decided on the whole line, so however it was segmented). */
+static bool server_line_skipped(struct smtp_session *s, const struct smtp_line *l, const struct timeval *ts)
+{
+    s->server_skip = false;
+    struct smtp_reply_line rl;
+    if (smtp_reply_line_parse(l->p, l->len, &rl))
+        return false;
+    if (!s->gap[SMTP_DIR_SERVER]) /* a hole's own notice covers the tail of a line after it */
+        smtp_notice(&s->nt, SMTP_NOTICE_MIDSTREAM_SKIPPED, SMTP_DIR_SERVER, ts,
+                    "picked up mid-session: the first %zu server bytes are the tail of a line, not read",
+                    l->wire_len);
+    return true;
+}
+
 static void server_bytes(struct smtp_session *s, const uint8_t *p, size_t n, const struct timeval *ts)
 {
     struct smtp_line l;
@@ -177,6 +207,8 @@ static void server_bytes(struct smtp_session *s, const uint8_t *p, size_t n, con
     while (n && !s->f.server_tls) {
         if (!smtp_line_next(&s->framer[SMTP_DIR_SERVER], &p, &n, &l))
             break;
+        if (s->server_skip && server_line_skipped(s, &l, ts))
+            continue;
         server_line(s, &l, ts);
     }
     /* The server speaks TLS only after the client's ClientHello: bytes right behind its 220
@@ -225,6 +257,7 @@ static void client_bytes(struct smtp_session *s, const uint8_t *p, size_t n, con
         switch (s->state) {
         case SMTP_STATE_COMMAND:
         case SMTP_STATE_AUTH:
+        case SMTP_STATE_RESYNC:
             if (s->f.data_unanswered && hold(s, p, n, ts))
                 return;
             if (!smtp_line_next(&s->framer[SMTP_DIR_CLIENT], &p, &n, &l))
@@ -268,8 +301,42 @@ void smtp_session_data(struct smtp_session *s, enum smtp_dir dir, const uint8_t 
             smtp_fsm_server_in_content(s, n ? p[0] : 0, ts);
         server_bytes(s, p, n, ts);
     } else {
+        if (s->f.silent_unsolicited && n)
+            smtp_fsm_client_spoke(s);
+        if ((s->ndeferred || s->f.server_hole) && n) { /* the flight's replies may all be in */
+            bool was = s->f.data_unanswered != 0;
+            smtp_fsm_resolve_deferred(s, false);
+            if (was)
+                release_held(s);
+        }
         client_bytes(s, p, n, ts);
     }
+}
+
+/* Bytes of a line read before a hole (cut off by it). */
+static size_t partial_line(const struct smtp_line_framer *f)
+{
+    return smtp_line_at_start(f) ? 0 : f->len + f->dropped;
+}
+
+/* A client hole: while a DATA is unanswered it waits among the held bytes (what it was depends
+ * on the reply, as theirs does); else the state machine places it. */
+static void client_gap(struct smtp_session *s, size_t n, const struct timeval *ts)
+{
+    bool holding = s->f.data_unanswered && !s->hold_overflowed &&
+                   (s->state == SMTP_STATE_COMMAND || s->state == SMTP_STATE_AUTH || s->state == SMTP_STATE_RESYNC);
+    if (holding && s->nheld_gaps < SMTP_MAX_HELD_GAPS) {
+        s->held_gap[s->nheld_gaps++] = (struct smtp_held_gap){.at = s->held.len, .n = n, .ts = *ts};
+        if (s->held.len == 0)
+            s->held_ts = *ts;
+        return;
+    }
+    if (holding)
+        s->hold_overflowed = true; /* more holes than kept: read on at once, as past the bound */
+    size_t partial = partial_line(&s->framer[SMTP_DIR_CLIENT]);
+    /* Whatever was half-read before the hole cannot be trusted to continue after it. */
+    smtp_line_reset(&s->framer[SMTP_DIR_CLIENT]);
+    smtp_fsm_client_gap(s, n, partial, ts);
 }
 
 void smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, size_t n, const struct timeval *ts)
@@ -281,10 +348,18 @@ void smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, size_t n, const
         smtp_notice(&s->nt, SMTP_NOTICE_CAPTURE_GAP, dir, ts, "%s bytes missing from the capture; the rest of "
                     "that direction could not be reassembled", dir == SMTP_DIR_CLIENT ? "client" : "server");
     s->gap[dir] = true;
-    if (dir == SMTP_DIR_CLIENT)
-        smtp_fsm_content_gap(s, n);
-    /* Whatever was half-read before the hole cannot be trusted to continue after it. */
-    smtp_line_reset(&s->framer[dir]);
+    if (dir == SMTP_DIR_CLIENT) {
+        client_gap(s, n, ts);
+        return;
+    }
+    if (!s->f.server_tls) {
+        if (s->reply_open) /* its last lines are in the hole */
+            smtp_notice(&s->nt, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_SERVER, ts, "a multi-line reply cut by a hole");
+        s->reply_open = false;
+        smtp_line_reset(&s->framer[SMTP_DIR_SERVER]);
+        s->server_skip = true;
+        smtp_fsm_server_gap(s);
+    }
 }
 
 /* --- end of session ---------------------------------------------------------------------- */
@@ -292,7 +367,7 @@ void smtp_session_gap(struct smtp_session *s, enum smtp_dir dir, size_t n, const
 static void flush_partial_lines(struct smtp_session *s, const struct timeval *ts)
 {
     struct smtp_line l;
-    bool commands = s->state == SMTP_STATE_COMMAND || s->state == SMTP_STATE_AUTH;
+    bool commands = s->state == SMTP_STATE_COMMAND || s->state == SMTP_STATE_AUTH || s->state == SMTP_STATE_RESYNC;
     if (commands && smtp_line_partial(&s->framer[SMTP_DIR_CLIENT], &l)) {
         char shown[64];
         /* Never quote what may be a credential: a SASL line or an AUTH initial response. */
@@ -311,6 +386,18 @@ void smtp_session_end(struct smtp_session *s, enum smtp_end_reason why, const st
 {
     s->info.end = *ts;
     s->info.end_reason = why;
+    if (s->ndeferred) { /* replies kept to count lost lines' ones: paired with what is in */
+        smtp_fsm_resolve_deferred(s, true);
+        release_held(s);
+    }
+    if (s->held.len && s->info.bytes[SMTP_DIR_SERVER] == 0 && s->state == SMTP_STATE_COMMAND) {
+        struct strbuf h = s->held; /* one-sided: read as content, as after a 354 */
+        sb_init(&s->held, SMTP_MAX_HELD);
+        s->nheld_gaps = 0; /* no server bytes, so no reply told where a gap among them was */
+        smtp_fsm_one_sided_content(s);
+        client_bytes(s, (const uint8_t *)h.p, h.len, &s->held_ts);
+        sb_free(&h);
+    }
     if (s->held.len)
         smtp_notice(&s->nt, SMTP_NOTICE_SESSION_CUT, SMTP_DIR_CLIENT, ts,
                     "%zu client bytes sent after DATA were never answered; not read", s->held.len);
@@ -336,6 +423,7 @@ void smtp_session_free(struct smtp_session *s)
     smtp_line_free(&s->body.bdat_lines);
     sb_free(&s->tls_hello);
     sb_free(&s->held);
+    sb_free(&s->resync_line);
     smtp_fsm_free(s);
     struct pool_aux aux = {.p = {[AUX_PENDING] = s->q.q, [AUX_REPLY_TEXT] = s->reply_text.p,
                                  [AUX_HEADER_VALUE] = s->body.cur.p},
