@@ -53,7 +53,6 @@ struct content {
     size_t kept; /* bytes in every msg buf */
     struct msg *bucket[CONTENT_BUCKETS];
     magic_t magic;
-    struct content_stats st;
 };
 
 static size_t bucket_of(const struct smtp_transaction *t)
@@ -138,7 +137,6 @@ static void keep(struct content *C, const struct smtp_session_info *s, struct ms
         if (want >= m->len + n && C->kept - m->cap + want <= C->o.memcap)
             nb = realloc(m->buf, want);
         if (nb == NULL) {
-            C->st.bytes_not_kept += n;
             if (!m->noticed) {
                 m->noticed = true;
                 notice(C, s, SMTP_NOTICE_CONTENT_NOT_KEPT, &s->end,
@@ -179,10 +177,8 @@ static void on_content(void *ctx, const struct smtp_session_info *s, const struc
 {
     struct content *C = ctx;
     struct msg *m = msg_get(C, s->id, t);
-    if (m == NULL) {
-        C->st.bytes_not_kept += n;
+    if (m == NULL)
         return;
-    }
     if (t->chunked) {
         keep(C, s, m, p, n);
         return;
@@ -453,14 +449,9 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
     cm.part = w.part;
     cm.nparts = w.n;
     cm.parts_dropped = w.dropped;
-    C->st.messages++;
-    C->st.partial += cm.partial;
-    C->st.mime_errors += cm.mime_error;
-    C->st.parts += w.n;
     for (unsigned i = 0; i < w.n; i++) {
         if (!w.part[i].type_mismatch)
             continue;
-        C->st.mismatches++;
         notice(C, s, SMTP_NOTICE_CONTENT_TYPE_MISMATCH, &t->ts,
                "message %u part %s \"%s\" declared %s, its bytes are %s", s->transactions, w.part[i].path,
                w.part[i].filename, w.part[i].type, w.part[i].sniffed);
@@ -551,12 +542,6 @@ const struct smtp_sink *content_report(const struct smtp_sink *s)
 {
     const struct content *C = s->ctx;
     return &C->report;
-}
-
-void content_get_stats(const struct smtp_sink *s, struct content_stats *st)
-{
-    const struct content *C = s->ctx;
-    *st = C->st;
 }
 
 void content_free(struct smtp_sink *s)

@@ -117,7 +117,8 @@ int sm_cmp_v1_desc(const void *a, const void *b)
     return sm_cmp_v_desc(a, b, 1);
 }
 
-int sm_class_index(int code)
+/* Index of a reply code's class in by_class: 2..5, or 0 for anything else. */
+static int sm_class_index(int code)
 {
     return code >= 200 && code < 600 ? code / 100 : 0;
 }
