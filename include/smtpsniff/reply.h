@@ -29,6 +29,7 @@ const struct reply_entry *reply_lookup(int code);   /* never NULL */
 /* Length of the entry's one-line meaning: its first sentence (the whole `meaning` is the full
  * text that `explain` prints). */
 size_t reply_meaning_line_len(const struct reply_entry *e);
+int reply_class(int code);                       /* first digit, RFC 5321 4.2.1: 2..5, else 0 */
 const char *reply_class_label(int code);            /* "2xx", ..., "invalid" */
 const char *reply_class_name(int code);             /* "Positive Completion", ... */
 const char *reply_category_name(int code);          /* second digit, RFC 5321 4.2.1: "Syntax", ... */

@@ -143,7 +143,7 @@ static void live_uncolor(struct out_live *L, const char *esc)
 
 static const char *live_class_color(int code)
 {
-    switch (code >= 0 ? code / 100 : 0) {
+    switch (reply_class(code)) {
     case 2:
         return "\033[32m";
     case 3:

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "sinks/summary_state.h"
+#include "smtpsniff/reply.h"
 
 /* ---- bounded counting tables ---- */
 
@@ -117,11 +118,6 @@ int sm_cmp_v1_desc(const void *a, const void *b)
     return sm_cmp_v_desc(a, b, 1);
 }
 
-/* Index of a reply code's class in by_class: 2..5, or 0 for anything else. */
-static int sm_class_index(int code)
-{
-    return code >= 200 && code < 600 ? code / 100 : 0;
-}
 
 /* ---- accumulation ---- */
 
@@ -178,7 +174,7 @@ static void sm_count_reply(struct summary *sm, const struct smtp_session_info *s
 {
     sm_note_ts(sm, &r->ts);
     sm->replies++;
-    sm->by_class[sm_class_index(r->code)]++;
+    sm->by_class[reply_class(r->code)]++;
     if (r->code >= 0 && r->code < SM_CODES)
         sm->by_code[r->code]++;
     else
@@ -445,7 +441,7 @@ struct sm_auth_outcomes sm_auth_tally(const struct sm_entry *const *v, size_t n)
 {
     struct sm_auth_outcomes o = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
-        int cls = v[i]->code > 0 ? sm_class_index(v[i]->code) : 0;
+        int cls = reply_class(v[i]->code);
         if (cls == 2)
             o.succeeded += v[i]->v[0];
         else if (cls == 4 || cls == 5)
