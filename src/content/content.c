@@ -17,6 +17,7 @@
 
 #include "content/content.h"
 #include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #define CONTENT_BUCKETS 1024
 
@@ -101,10 +102,11 @@ static void on_report(void *ctx, const struct smtp_session_info *s, const struct
 {
     struct content *C = ctx;
     struct extra **pp = extra_slot(C, s->id);
-    if (*pp == NULL && (*pp = calloc(1, sizeof(**pp))) != NULL)
+    if (*pp == NULL) {
+        *pp = xcalloc(1, sizeof(**pp));
         (*pp)->session = s->id;
-    if (*pp)
-        (*pp)->notices++;
+    }
+    (*pp)->notices++;
     if (C->next->notice)
         C->next->notice(C->next->ctx, s, n);
 }
@@ -133,10 +135,7 @@ static void keep(struct content *C, const struct smtp_session_info *s, struct ms
             want *= 2;
         if (want > C->o.max_message)
             want = C->o.max_message;
-        uint8_t *nb = NULL;
-        if (want >= m->len + n && C->kept - m->cap + want <= C->o.memcap)
-            nb = realloc(m->buf, want);
-        if (nb == NULL) {
+        if (want < m->len + n || C->kept - m->cap + want > C->o.memcap) {
             if (!m->noticed) {
                 m->noticed = true;
                 notice(C, s, SMTP_NOTICE_CONTENT_NOT_KEPT, &s->end,
@@ -148,7 +147,7 @@ static void keep(struct content *C, const struct smtp_session_info *s, struct ms
             return;
         }
         C->kept += want - m->cap;
-        m->buf = nb;
+        m->buf = xrealloc(m->buf, want);
         m->cap = want;
     }
     memcpy(m->buf + m->len, p, n);
@@ -162,9 +161,7 @@ static struct msg *msg_get(struct content *C, uint64_t session, const struct smt
     struct msg **pp = find_slot(C, session, t);
     if (*pp)
         return *pp;
-    struct msg *m = calloc(1, sizeof(*m));
-    if (m == NULL)
-        return NULL;
+    struct msg *m = xcalloc(1, sizeof(*m));
     m->key = t;
     m->session = session;
     m->line_start = true;
@@ -177,8 +174,6 @@ static void on_content(void *ctx, const struct smtp_session_info *s, const struc
 {
     struct content *C = ctx;
     struct msg *m = msg_get(C, s->id, t);
-    if (m == NULL)
-        return;
     if (t->chunked) {
         keep(C, s, m, p, n);
         return;
@@ -299,12 +294,7 @@ static struct content_part *walk_add(struct walk *w)
     }
     if (w->n == w->cap) {
         unsigned cap = w->cap ? w->cap * 2 : 8;
-        struct content_part *np = realloc(w->part, cap * sizeof(*np));
-        if (np == NULL) {
-            w->dropped++;
-            return NULL;
-        }
-        w->part = np;
+        w->part = xrealloc(w->part, cap * sizeof(*w->part));
         w->cap = cap;
     }
     struct content_part *cp = &w->part[w->n++];
@@ -505,11 +495,7 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
 struct smtp_sink *content_new(const struct content_opts *o, const struct smtp_sink *next, char *err,
                               size_t errlen)
 {
-    struct content *C = calloc(1, sizeof(*C));
-    if (C == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    struct content *C = xcalloc(1, sizeof(*C));
     C->next = next;
     C->o = *o;
     C->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);

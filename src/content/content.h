@@ -16,8 +16,8 @@ struct content_opts {
     size_t memcap;      /* bytes kept for all messages in progress (CONTENT_MEMCAP) */
 };
 
-/* The stage hands every record on to `next` (not owned). NULL when out of memory or when GMime
- * or libmagic cannot be set up (err says which). */
+/* The stage hands every record on to `next` (not owned). NULL when GMime or libmagic cannot be
+ * set up (err says which). */
 struct smtp_sink *content_new(const struct content_opts *o, const struct smtp_sink *next, char *err,
                               size_t errlen);
 /* Where notices raised after the core (the extraction writer's) go: counted in their session's

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/json.h"
+#include "lib/xalloc.h"
 #include "sinks/sink_fmt.h"
 #include "sinks/sinks.h"
 
@@ -256,11 +257,7 @@ static int open_dir(int at, const char *path, bool sticky_ok, char *err, size_t 
 
 struct smtp_sink *extract_new(const struct extract_opts *o, char *err, size_t errlen)
 {
-    struct extract *X = calloc(1, sizeof(*X));
-    if (X == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    struct extract *X = xcalloc(1, sizeof(*X));
     X->dir = X->messages = X->files = X->index = -1;
     X->max_bytes = o->max_bytes;
     X->dir = open_dir(AT_FDCWD, o->dir, true, err, errlen);

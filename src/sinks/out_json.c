@@ -9,6 +9,7 @@
 #include "smtpsniff/reply.h"
 #include "lib/json.h"
 #include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #define OUT_JSON_MAX_RECORD (1u << 20)
 /* Records are written in batches of about this many bytes (each one at once when flush_each). */
@@ -400,9 +401,7 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
 
 struct smtp_sink *out_json_new(const struct out_json_opts *o)
 {
-    struct out_json *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    struct out_json *j = xcalloc(1, sizeof(*j));
     j->o = *o;
     sb_init(&j->sb, OUT_JSON_BATCH + OUT_JSON_MAX_RECORD);
     j->sink = (struct smtp_sink){.ctx = j,

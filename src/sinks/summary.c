@@ -7,6 +7,7 @@
 
 #include "sinks/summary_state.h"
 #include "smtpsniff/reply.h"
+#include "lib/xalloc.h"
 
 /* ---- bounded counting tables ---- */
 
@@ -35,9 +36,7 @@ static struct sm_entry *sm_table_find(struct sm_entry *slot, size_t cap, const c
 static void sm_table_grow(struct sm_table *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
-    struct sm_entry *slot = calloc(cap, sizeof(*slot));
-    if (slot == NULL)
-        abort(); /* out of memory: nothing sensible to do mid-capture */
+    struct sm_entry *slot = xcalloc(cap, sizeof(*slot));
     for (size_t i = 0; i < t->cap; i++)
         if (t->slot[i].used)
             *sm_table_find(slot, cap, t->slot[i].key, t->slot[i].code) = t->slot[i];
@@ -83,9 +82,7 @@ const struct sm_entry **sm_table_sorted(const struct sm_table *t, int (*cmp)(con
     *n = 0;
     if (t->n == 0)
         return NULL;
-    const struct sm_entry **v = malloc(t->n * sizeof(*v));
-    if (v == NULL)
-        abort();
+    const struct sm_entry **v = xmalloc(t->n * sizeof(*v));
     for (size_t i = 0; i < t->cap; i++)
         if (t->slot[i].used)
             v[(*n)++] = &t->slot[i];
@@ -218,10 +215,7 @@ static void sm_add_fail(struct summary *sm, const struct smtp_session_info *s,
         return;
     if (sm->nfail == sm->fail_cap) {
         size_t cap = sm->fail_cap ? sm->fail_cap * 2 : 64;
-        struct sm_fail *v = realloc(sm->fail, cap * sizeof(*v));
-        if (v == NULL)
-            abort();
-        sm->fail = v;
+        sm->fail = xrealloc(sm->fail, cap * sizeof(*sm->fail));
         sm->fail_cap = cap;
     }
     struct sm_fail *f = &sm->fail[sm->nfail++];
@@ -272,10 +266,7 @@ static void sm_remember_name(struct sm_content *c, const char *sha256, const cha
 {
     if (c->nfname == c->fname_cap) {
         size_t cap = c->fname_cap ? c->fname_cap * 2 : 64;
-        struct sm_fname *nf = realloc(c->fname, cap * sizeof(*nf));
-        if (nf == NULL)
-            return; /* the name is a nicety: the counts are kept */
-        c->fname = nf;
+        c->fname = xrealloc(c->fname, cap * sizeof(*c->fname));
         c->fname_cap = cap;
     }
     struct sm_fname *f = &c->fname[c->nfname++];
@@ -365,9 +356,7 @@ static void sm_session_end(void *ctx, const struct smtp_session_info *s)
 
 struct summary *summary_new(void)
 {
-    struct summary *sm = calloc(1, sizeof(*sm));
-    if (sm == NULL)
-        return NULL;
+    struct summary *sm = xcalloc(1, sizeof(*sm));
     sm_table_init(&sm->enhanced, SM_MAX_ENHANCED);
     sm_table_init(&sm->unknown_verbs, SM_MAX_VERBS);
     sm_table_init(&sm->auth, SM_MAX_AUTH);
