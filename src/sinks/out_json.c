@@ -339,10 +339,7 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     KV_TIME(sb, "end", &s->end);
     KV_STR(sb, "end_reason", smtp_end_reason_name(s->end_reason));
     KEY(sb, "midstream");
-    if (s->midstream)
-        SB_LIT(sb, "true");
-    else
-        SB_LIT(sb, "false");
+    json_bool(sb, s->midstream);
     KEY(sb, "unparsed");
     json_cstr_or_null(sb, session_unparsed(s));
     KV_STR(sb, "tls", smtp_tls_name(s->tls));
