@@ -388,12 +388,6 @@ const struct reply_entry *reply_lookup(int code)
     return e ? e : &reply_generic[code];
 }
 
-/* The class comes from the first digit alone (RFC 5321 4.2.1): 2 to 5, else 0 ("invalid"). */
-int reply_class(int code)
-{
-    return code >= 200 && code <= 599 ? code / 100 : 0;
-}
-
 const char *reply_class_label(int code)
 {
     static const char *const labels[] = { "2xx", "3xx", "4xx", "5xx" };
