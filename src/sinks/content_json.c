@@ -1,5 +1,6 @@
-/* content_json.c - the JSON of a message's content facts, shared by JSON Lines (--files: the
- * transaction's `parts`) and the extraction index (index.jsonl), so both say the same thing. */
+/* content_json.c - the JSON that JSON Lines and the extraction index (index.jsonl) share, so both
+ * say the same thing: a message's content facts (--files: the transaction's `content` and
+ * `parts`) and the pieces of its envelope (endpoints, recipients, the reply to the content). */
 #include <string.h>
 
 #include "lib/json.h"
@@ -9,6 +10,64 @@
 #define KV_STR(sb, k, v) (JSON_KEY(sb, k), json_cstr_or_null((sb), (v)))
 #define KV_U64(sb, k, v) (JSON_KEY(sb, k), json_u64((sb), (v)))
 #define KV_BOOL(sb, k, v) (JSON_KEY(sb, k), json_bool((sb), (v)))
+
+void content_json_endpoint(struct strbuf *sb, const struct smtp_endpoint *e)
+{
+    /* The address is inet_ntop's text (digits, hex, '.', ':'): nothing to escape. */
+    SB_LIT(sb, "{\"ip\":\"");
+    sb_put(sb, e->ip, strnlen(e->ip, sizeof(e->ip)));
+    SB_LIT(sb, "\",\"port\":");
+    sb_u64(sb, e->port);
+    sb_putc(sb, '}');
+}
+
+void content_json_params(struct strbuf *sb, const struct smtp_params *ps)
+{
+    sb_putc(sb, '{');
+    for (unsigned i = 0; i < ps->n; i++) {
+        if (i)
+            sb_putc(sb, ',');
+        json_cstr(sb, ps->p[i].key);
+        sb_putc(sb, ':');
+        json_cstr(sb, ps->p[i].value);
+    }
+    sb_putc(sb, '}');
+}
+
+void content_json_rcpts(struct strbuf *sb, const struct smtp_transaction *t, bool params)
+{
+    sb_putc(sb, '[');
+    for (unsigned i = 0; i < t->nrcpt; i++) {
+        sb_puts(sb, i ? ",{\"addr\":" : "{\"addr\":");
+        json_cstr(sb, t->rcpt[i].addr);
+        SB_LIT(sb, ",\"code\":");
+        if (t->rcpt[i].code)
+            sb_u64(sb, (uint64_t)t->rcpt[i].code);
+        else
+            json_null(sb);
+        KV_STR(sb, "enhanced", t->rcpt[i].enhanced);
+        if (params) {
+            JSON_KEY(sb, "params");
+            content_json_params(sb, &t->rcpt[i].params);
+        }
+        sb_putc(sb, '}');
+    }
+    sb_putc(sb, ']');
+}
+
+void content_json_data_reply(struct strbuf *sb, const struct smtp_transaction *t)
+{
+    if (!t->have_data_reply) {
+        json_null(sb);
+        return;
+    }
+    SB_LIT(sb, "{\"code\":");
+    sb_u64(sb, (uint64_t)t->data_reply.code);
+    KV_STR(sb, "enhanced", t->data_reply.enhanced);
+    JSON_KEY(sb, "text");
+    json_cstr(sb, t->data_reply.text);
+    sb_putc(sb, '}');
+}
 
 void content_json_parts(struct strbuf *sb, const struct content_message *cm, const char *const *stored)
 {
