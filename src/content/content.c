@@ -197,8 +197,6 @@ static void on_content_gap(void *ctx, const struct smtp_session_info *s, const s
 {
     struct content *C = ctx;
     struct msg *m = msg_get(C, s->id, t);
-    if (m == NULL)
-        return;
     add_hole(m, n, CONTENT_HOLE_GAP);
     m->line_start = true; /* the core reads on from a line start too */
 }
