@@ -33,28 +33,29 @@ def sources():
             "empty.dat": b""}
 
 
+def outer(n, subject):
+    """Message n as the client sends it to alice, with the headers every one carries."""
+    m = EmailMessage(policy=email.policy.SMTP)
+    m["From"] = "sender@example.net"
+    m["To"] = "alice@example.org"
+    m["Subject"] = subject
+    m["Date"] = "Tue, 01 Dec 2026 12:00:00 +0000"  # or Postfix adds one, and its copy differs
+    m["Message-ID"] = f"<extract-{n}@client.example.net>"
+    return m
+
+
 def build(src):
     msgs = {}
     pol = email.policy.SMTP
     # 1: text in quoted-printable, a binary attachment, a PNG, a zero-byte file.
-    m = EmailMessage(policy=pol)
-    m["From"] = "sender@example.net"
-    m["To"] = "alice@example.org"
-    m["Subject"] = "attachments: binary, image, empty"
-    m["Date"] = "Tue, 01 Dec 2026 12:00:00 +0000"  # or Postfix adds one, and its copy differs
-    m["Message-ID"] = "<extract-1@client.example.net>"
+    m = outer(1, "attachments: binary, image, empty")
     m.set_content(src["notes.txt"].decode("utf-8"), cte="quoted-printable")
     m.add_attachment(src["blob.bin"], maintype="application", subtype="octet-stream", filename="blob.bin")
     m.add_attachment(src["pixel.png"], maintype="image", subtype="png", filename="pixel.png")
     m.add_attachment(src["empty.dat"], maintype="application", subtype="octet-stream", filename="empty.dat")
     msgs["data-1.eml"] = m
     # 2: the same file twice, a UTF-8 filename (RFC 2231), an executable declared as a PDF.
-    m = EmailMessage(policy=pol)
-    m["From"] = "sender@example.net"
-    m["To"] = "alice@example.org"
-    m["Subject"] = "same file twice, UTF-8 name, fake PDF"
-    m["Date"] = "Tue, 01 Dec 2026 12:00:00 +0000"  # or Postfix adds one, and its copy differs
-    m["Message-ID"] = "<extract-2@client.example.net>"
+    m = outer(2, "same file twice, UTF-8 name, fake PDF")
     m.set_content("See the attachments.\n")
     m.add_attachment(src["blob.bin"], maintype="application", subtype="octet-stream", filename="blob.bin")
     m.add_attachment(src["blob.bin"], maintype="application", subtype="octet-stream",
@@ -68,22 +69,12 @@ def build(src):
     inner["Subject"] = "the forwarded one"
     inner.set_content(".this line starts with a dot\n..and this one with two\n")
     inner.add_attachment(src["pixel.png"], maintype="image", subtype="png", filename="pixel.png")
-    m = EmailMessage(policy=pol)
-    m["From"] = "sender@example.net"
-    m["To"] = "alice@example.org"
-    m["Subject"] = "forwarded message inside"
-    m["Date"] = "Tue, 01 Dec 2026 12:00:00 +0000"  # or Postfix adds one, and its copy differs
-    m["Message-ID"] = "<extract-3@client.example.net>"
+    m = outer(3, "forwarded message inside")
     m.set_content("Forwarding.\n")
     m.add_attachment(inner)
     msgs["data-3.eml"] = m
     # 4 (BDAT): a text part and the binary again.
-    m = EmailMessage(policy=pol)
-    m["From"] = "sender@example.net"
-    m["To"] = "alice@example.org"
-    m["Subject"] = "sent with BDAT"
-    m["Date"] = "Tue, 01 Dec 2026 12:00:00 +0000"  # or Postfix adds one, and its copy differs
-    m["Message-ID"] = "<extract-4@client.example.net>"
+    m = outer(4, "sent with BDAT")
     m.set_content("Chunked.\n")
     m.add_attachment(src["blob.bin"], maintype="application", subtype="octet-stream", filename="blob.bin")
     msgs["bdat-1.eml"] = m

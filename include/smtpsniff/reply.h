@@ -29,6 +29,12 @@ const struct reply_entry *reply_lookup(int code);   /* never NULL */
 /* Length of the entry's one-line meaning: its first sentence (the whole `meaning` is the full
  * text that `explain` prints). */
 size_t reply_meaning_line_len(const struct reply_entry *e);
+/* The class comes from the first digit alone (RFC 5321 4.2.1): 2 to 5, else 0 ("invalid").
+ * Inline: the summary and the live feed ask once per reply. */
+static inline int reply_class(int code)
+{
+    return code >= 200 && code <= 599 ? code / 100 : 0;
+}
 const char *reply_class_label(int code);            /* "2xx", ..., "invalid" */
 const char *reply_class_name(int code);             /* "Positive Completion", ... */
 const char *reply_category_name(int code);          /* second digit, RFC 5321 4.2.1: "Syntax", ... */

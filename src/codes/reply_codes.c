@@ -388,16 +388,10 @@ const struct reply_entry *reply_lookup(int code)
     return e ? e : &reply_generic[code];
 }
 
-/* The class comes from the first digit alone (RFC 5321 4.2.1): 2 to 5, else "invalid". */
-static bool reply_has_class(int code)
-{
-    return code >= 200 && code <= 599;
-}
-
 const char *reply_class_label(int code)
 {
     static const char *const labels[] = { "2xx", "3xx", "4xx", "5xx" };
-    return reply_has_class(code) ? labels[code / 100 - 2] : "invalid";
+    return reply_class(code) ? labels[reply_class(code) - 2] : "invalid";
 }
 
 const char *reply_class_name(int code)
@@ -406,7 +400,7 @@ const char *reply_class_name(int code)
         "Positive Completion", "Positive Intermediate", "Transient Negative Completion",
         "Permanent Negative Completion",
     };
-    return reply_has_class(code) ? names[code / 100 - 2] : "invalid";
+    return reply_class(code) ? names[reply_class(code) - 2] : "invalid";
 }
 
 /* Second digit: RFC 5321 4.2.1 names 0-5; 6-9 are "Undefined" (a malformed code that still
@@ -417,7 +411,7 @@ const char *reply_category_name(int code)
         "Syntax", "Information", "Connections", "Unspecified", "Unspecified", "Mail system",
         "Undefined", "Undefined", "Undefined", "Undefined",
     };
-    return reply_has_class(code) ? names[code / 10 % 10] : "invalid";
+    return reply_class(code) ? names[code / 10 % 10] : "invalid";
 }
 
 /* ---- Meaning in context ------------------------------------------------------------------ */

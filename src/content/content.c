@@ -17,6 +17,7 @@
 
 #include "content/content.h"
 #include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #define CONTENT_BUCKETS 1024
 
@@ -53,7 +54,6 @@ struct content {
     size_t kept; /* bytes in every msg buf */
     struct msg *bucket[CONTENT_BUCKETS];
     magic_t magic;
-    struct content_stats st;
 };
 
 static size_t bucket_of(const struct smtp_transaction *t)
@@ -102,10 +102,11 @@ static void on_report(void *ctx, const struct smtp_session_info *s, const struct
 {
     struct content *C = ctx;
     struct extra **pp = extra_slot(C, s->id);
-    if (*pp == NULL && (*pp = calloc(1, sizeof(**pp))) != NULL)
+    if (*pp == NULL) {
+        *pp = xcalloc(1, sizeof(**pp));
         (*pp)->session = s->id;
-    if (*pp)
-        (*pp)->notices++;
+    }
+    (*pp)->notices++;
     if (C->next->notice)
         C->next->notice(C->next->ctx, s, n);
 }
@@ -134,11 +135,7 @@ static void keep(struct content *C, const struct smtp_session_info *s, struct ms
             want *= 2;
         if (want > C->o.max_message)
             want = C->o.max_message;
-        uint8_t *nb = NULL;
-        if (want >= m->len + n && C->kept - m->cap + want <= C->o.memcap)
-            nb = realloc(m->buf, want);
-        if (nb == NULL) {
-            C->st.bytes_not_kept += n;
+        if (want < m->len + n || C->kept - m->cap + want > C->o.memcap) {
             if (!m->noticed) {
                 m->noticed = true;
                 notice(C, s, SMTP_NOTICE_CONTENT_NOT_KEPT, &s->end,
@@ -150,7 +147,7 @@ static void keep(struct content *C, const struct smtp_session_info *s, struct ms
             return;
         }
         C->kept += want - m->cap;
-        m->buf = nb;
+        m->buf = xrealloc(m->buf, want);
         m->cap = want;
     }
     memcpy(m->buf + m->len, p, n);
@@ -164,9 +161,7 @@ static struct msg *msg_get(struct content *C, uint64_t session, const struct smt
     struct msg **pp = find_slot(C, session, t);
     if (*pp)
         return *pp;
-    struct msg *m = calloc(1, sizeof(*m));
-    if (m == NULL)
-        return NULL;
+    struct msg *m = xcalloc(1, sizeof(*m));
     m->key = t;
     m->session = session;
     m->line_start = true;
@@ -179,10 +174,6 @@ static void on_content(void *ctx, const struct smtp_session_info *s, const struc
 {
     struct content *C = ctx;
     struct msg *m = msg_get(C, s->id, t);
-    if (m == NULL) {
-        C->st.bytes_not_kept += n;
-        return;
-    }
     if (t->chunked) {
         keep(C, s, m, p, n);
         return;
@@ -206,8 +197,6 @@ static void on_content_gap(void *ctx, const struct smtp_session_info *s, const s
 {
     struct content *C = ctx;
     struct msg *m = msg_get(C, s->id, t);
-    if (m == NULL)
-        return;
     add_hole(m, n, CONTENT_HOLE_GAP);
     m->line_start = true; /* the core reads on from a line start too */
 }
@@ -303,12 +292,7 @@ static struct content_part *walk_add(struct walk *w)
     }
     if (w->n == w->cap) {
         unsigned cap = w->cap ? w->cap * 2 : 8;
-        struct content_part *np = realloc(w->part, cap * sizeof(*np));
-        if (np == NULL) {
-            w->dropped++;
-            return NULL;
-        }
-        w->part = np;
+        w->part = xrealloc(w->part, cap * sizeof(*w->part));
         w->cap = cap;
     }
     struct content_part *cp = &w->part[w->n++];
@@ -453,14 +437,9 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
     cm.part = w.part;
     cm.nparts = w.n;
     cm.parts_dropped = w.dropped;
-    C->st.messages++;
-    C->st.partial += cm.partial;
-    C->st.mime_errors += cm.mime_error;
-    C->st.parts += w.n;
     for (unsigned i = 0; i < w.n; i++) {
         if (!w.part[i].type_mismatch)
             continue;
-        C->st.mismatches++;
         notice(C, s, SMTP_NOTICE_CONTENT_TYPE_MISMATCH, &t->ts,
                "message %u part %s \"%s\" declared %s, its bytes are %s", s->transactions, w.part[i].path,
                w.part[i].filename, w.part[i].type, w.part[i].sniffed);
@@ -514,11 +493,7 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
 struct smtp_sink *content_new(const struct content_opts *o, const struct smtp_sink *next, char *err,
                               size_t errlen)
 {
-    struct content *C = calloc(1, sizeof(*C));
-    if (C == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    struct content *C = xcalloc(1, sizeof(*C));
     C->next = next;
     C->o = *o;
     C->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR);
@@ -551,12 +526,6 @@ const struct smtp_sink *content_report(const struct smtp_sink *s)
 {
     const struct content *C = s->ctx;
     return &C->report;
-}
-
-void content_get_stats(const struct smtp_sink *s, struct content_stats *st)
-{
-    const struct content *C = s->ctx;
-    *st = C->st;
 }
 
 void content_free(struct smtp_sink *s)

@@ -16,19 +16,13 @@ struct content_opts {
     size_t memcap;      /* bytes kept for all messages in progress (CONTENT_MEMCAP) */
 };
 
-struct content_stats {
-    uint64_t messages, partial, parts, mismatches, mime_errors;
-    uint64_t bytes_not_kept; /* counted, not kept: past max_message or memcap */
-};
-
-/* The stage hands every record on to `next` (not owned). NULL when out of memory or when GMime
- * or libmagic cannot be set up (err says which). */
+/* The stage hands every record on to `next` (not owned). NULL when GMime or libmagic cannot be
+ * set up (err says which). */
 struct smtp_sink *content_new(const struct content_opts *o, const struct smtp_sink *next, char *err,
                               size_t errlen);
 /* Where notices raised after the core (the extraction writer's) go: counted in their session's
  * record, then handed on like every notice. */
 const struct smtp_sink *content_report(const struct smtp_sink *s);
-void content_get_stats(const struct smtp_sink *s, struct content_stats *st);
 void content_free(struct smtp_sink *s);
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/json.h"
+#include "lib/xalloc.h"
 #include "sinks/sink_fmt.h"
 #include "sinks/sinks.h"
 
@@ -78,28 +79,6 @@ static int put(struct extract *X, const struct smtp_session_info *s, const struc
     return 0;
 }
 
-static void endpoint(struct strbuf *sb, const char *k, const struct smtp_endpoint *e)
-{
-    sb_putc(sb, ',');
-    json_cstr(sb, k);
-    SB_LIT(sb, ":{\"ip\":");
-    json_cstr(sb, e->ip);
-    SB_LIT(sb, ",\"port\":");
-    json_u64(sb, e->port);
-    sb_putc(sb, '}');
-}
-
-static void path_or_null(struct strbuf *sb, const char *k, const char *path)
-{
-    sb_putc(sb, ',');
-    json_cstr(sb, k);
-    sb_putc(sb, ':');
-    if (path)
-        json_cstr(sb, path);
-    else
-        json_null(sb);
-}
-
 static void envelope(struct strbuf *sb, const struct smtp_transaction *t)
 {
     SB_LIT(sb, ",\"mail_from\":");
@@ -107,33 +86,10 @@ static void envelope(struct strbuf *sb, const struct smtp_transaction *t)
         json_cstr(sb, t->mail_from);
     else
         json_null(sb);
-    SB_LIT(sb, ",\"rcpt_to\":[");
-    for (unsigned i = 0; i < t->nrcpt; i++) {
-        if (i)
-            sb_putc(sb, ',');
-        SB_LIT(sb, "{\"addr\":");
-        json_cstr(sb, t->rcpt[i].addr);
-        SB_LIT(sb, ",\"code\":");
-        if (t->rcpt[i].code)
-            json_u64(sb, (uint64_t)t->rcpt[i].code);
-        else
-            json_null(sb);
-        SB_LIT(sb, ",\"enhanced\":");
-        json_cstr(sb, t->rcpt[i].enhanced[0] ? t->rcpt[i].enhanced : NULL);
-        sb_putc(sb, '}');
-    }
-    SB_LIT(sb, "],\"data_reply\":");
-    if (t->have_data_reply) {
-        SB_LIT(sb, "{\"code\":");
-        json_u64(sb, (uint64_t)t->data_reply.code);
-        SB_LIT(sb, ",\"enhanced\":");
-        json_cstr(sb, t->data_reply.enhanced[0] ? t->data_reply.enhanced : NULL);
-        SB_LIT(sb, ",\"text\":");
-        json_cstr(sb, t->data_reply.text);
-        sb_putc(sb, '}');
-    } else {
-        json_null(sb);
-    }
+    SB_LIT(sb, ",\"rcpt_to\":");
+    content_json_rcpts(sb, t, false);
+    SB_LIT(sb, ",\"data_reply\":");
+    content_json_data_reply(sb, t);
     SB_LIT(sb, ",\"status\":");
     json_cstr(sb, smtp_txn_status_name(t->status));
 }
@@ -148,8 +104,10 @@ static void index_record(struct extract *X, const struct smtp_session_info *s, c
     json_u64(sb, s->id);
     SB_LIT(sb, ",\"transaction\":");
     json_u64(sb, t->depth);
-    endpoint(sb, "client", &s->client);
-    endpoint(sb, "server", &s->server);
+    SB_LIT(sb, ",\"client\":");
+    content_json_endpoint(sb, &s->client);
+    SB_LIT(sb, ",\"server\":");
+    content_json_endpoint(sb, &s->server);
     SB_LIT(sb, ",\"session_start\":");
     json_time(sb, &s->start);
     SB_LIT(sb, ",\"ts\":");
@@ -157,8 +115,10 @@ static void index_record(struct extract *X, const struct smtp_session_info *s, c
     envelope(sb, t);
     sb_putc(sb, ',');
     content_json_message(sb, cm);
-    path_or_null(sb, "eml", eml);
-    path_or_null(sb, "smuggled_eml", smuggled);
+    JSON_KEY(sb, "eml");
+    json_cstr(sb, eml); /* NULL: null */
+    JSON_KEY(sb, "smuggled_eml");
+    json_cstr(sb, smuggled);
     SB_LIT(sb, ",\"parts\":");
     content_json_parts(sb, cm, stored);
     SB_LIT(sb, "}\n");
@@ -256,11 +216,7 @@ static int open_dir(int at, const char *path, bool sticky_ok, char *err, size_t 
 
 struct smtp_sink *extract_new(const struct extract_opts *o, char *err, size_t errlen)
 {
-    struct extract *X = calloc(1, sizeof(*X));
-    if (X == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
+    struct extract *X = xcalloc(1, sizeof(*X));
     X->dir = X->messages = X->files = X->index = -1;
     X->max_bytes = o->max_bytes;
     X->dir = open_dir(AT_FDCWD, o->dir, true, err, errlen);

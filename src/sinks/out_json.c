@@ -9,6 +9,7 @@
 #include "smtpsniff/reply.h"
 #include "lib/json.h"
 #include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #define OUT_JSON_MAX_RECORD (1u << 20)
 /* Records are written in batches of about this many bytes (each one at once when flush_each). */
@@ -42,24 +43,14 @@ struct out_json {
 #define KV_U64(sb, k, v) (JSON_KEY(sb, k), json_u64((sb), (v)))
 #define KV_TIME(sb, k, tv) (JSON_KEY(sb, k), json_time((sb), (tv)))
 
-static void endpoint(struct strbuf *sb, const struct smtp_endpoint *e)
-{
-    /* The address is inet_ntop's text (digits, hex, '.', ':'): nothing to escape. */
-    SB_LIT(sb, "{\"ip\":\"");
-    sb_put(sb, e->ip, strnlen(e->ip, sizeof(e->ip)));
-    SB_LIT(sb, "\",\"port\":");
-    sb_u64(sb, e->port);
-    sb_putc(sb, '}');
-}
-
 static void session_members_render(struct strbuf *sb, const struct smtp_session_info *s)
 {
     SB_LIT(sb, ",\"session\":");
     sb_u64(sb, s->id);
     KEY(sb, "client");
-    endpoint(sb, &s->client);
+    content_json_endpoint(sb, &s->client);
     KEY(sb, "server");
-    endpoint(sb, &s->server);
+    content_json_endpoint(sb, &s->server);
 }
 
 /* ,"session":N,"client":{...},"server":{...}: the same in every record of a session, so it is
@@ -189,19 +180,6 @@ static void on_exchange(void *ctx, const struct smtp_session_info *s, const stru
     record_end(j);
 }
 
-static void params_obj(struct strbuf *sb, const struct smtp_params *ps)
-{
-    sb_putc(sb, '{');
-    for (unsigned i = 0; i < ps->n; i++) {
-        if (i)
-            sb_putc(sb, ',');
-        json_cstr(sb, ps->p[i].key);
-        sb_putc(sb, ':');
-        json_cstr(sb, ps->p[i].value);
-    }
-    sb_putc(sb, '}');
-}
-
 static void str_list(struct strbuf *sb, const char (*v)[SMTP_MAX_NAME], unsigned n)
 {
     sb_putc(sb, '[');
@@ -246,40 +224,15 @@ static void on_transaction(void *ctx, const struct smtp_session_info *s, const s
     else
         json_null(sb);
     KEY(sb, "mail_params");
-    params_obj(sb, &t->mail_params);
+    content_json_params(sb, &t->mail_params);
     KEY(sb, "rcpt_to");
-    sb_putc(sb, '[');
-    for (unsigned i = 0; i < t->nrcpt; i++) {
-        sb_puts(sb, i ? ",{\"addr\":" : "{\"addr\":");
-        json_cstr(sb, t->rcpt[i].addr);
-        SB_LIT(sb, ",\"code\":");
-        if (t->rcpt[i].code)
-            sb_u64(sb, (uint64_t)t->rcpt[i].code);
-        else
-            json_null(sb);
-        KEY(sb, "enhanced");
-        json_cstr_or_null(sb, t->rcpt[i].enhanced);
-        KEY(sb, "params");
-        params_obj(sb, &t->rcpt[i].params);
-        sb_putc(sb, '}');
-    }
-    sb_putc(sb, ']');
+    content_json_rcpts(sb, t, true);
     if (t->rcpts_dropped) {
         KEY(sb, "rcpts_dropped");
         sb_u64(sb, t->rcpts_dropped);
     }
     KEY(sb, "data_reply");
-    if (t->have_data_reply) {
-        SB_LIT(sb, "{\"code\":");
-        sb_u64(sb, (uint64_t)t->data_reply.code);
-        KEY(sb, "enhanced");
-        json_cstr_or_null(sb, t->data_reply.enhanced);
-        KEY(sb, "text");
-        json_cstr(sb, t->data_reply.text);
-        sb_putc(sb, '}');
-    } else {
-        json_null(sb);
-    }
+    content_json_data_reply(sb, t);
     KEY(sb, "message");
     if (t->have_message)
         message_obj(sb, &t->message);
@@ -338,10 +291,7 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
     KV_TIME(sb, "end", &s->end);
     KV_STR(sb, "end_reason", smtp_end_reason_name(s->end_reason));
     KEY(sb, "midstream");
-    if (s->midstream)
-        SB_LIT(sb, "true");
-    else
-        SB_LIT(sb, "false");
+    json_bool(sb, s->midstream);
     KEY(sb, "unparsed");
     json_cstr_or_null(sb, session_unparsed(s));
     KV_STR(sb, "tls", smtp_tls_name(s->tls));
@@ -400,9 +350,7 @@ static void on_session_end(void *ctx, const struct smtp_session_info *s)
 
 struct smtp_sink *out_json_new(const struct out_json_opts *o)
 {
-    struct out_json *j = calloc(1, sizeof(*j));
-    if (j == NULL)
-        abort();
+    struct out_json *j = xcalloc(1, sizeof(*j));
     j->o = *o;
     sb_init(&j->sb, OUT_JSON_BATCH + OUT_JSON_MAX_RECORD);
     j->sink = (struct smtp_sink){.ctx = j,

@@ -6,6 +6,7 @@
 #include "sinks/sinks.h"
 #include "smtpsniff/reply.h"
 #include "lib/strbuf.h"
+#include "lib/xalloc.h"
 
 #define LIVE_OUT_CHUNK (64u * 1024)         /* formatted lines are written in chunks of this size */
 #define LIVE_GROUP_MAX (4u << 20)           /* the lines of one record (a 64-line reply, escaped) */
@@ -73,9 +74,7 @@ static struct live_held *live_held_get(struct out_live *L, uint64_t id)
 {
     struct live_held **pp = live_held_slot(L, id);
     if (*pp == NULL) {
-        struct live_held *h = calloc(1, sizeof(*h));
-        if (h == NULL)
-            abort();
+        struct live_held *h = xcalloc(1, sizeof(*h));
         h->id = id;
         sb_init(&h->sb, LIVE_HELD_SESSION_MAX);
         *pp = h;
@@ -143,7 +142,7 @@ static void live_uncolor(struct out_live *L, const char *esc)
 
 static const char *live_class_color(int code)
 {
-    switch (code >= 0 ? code / 100 : 0) {
+    switch (reply_class(code)) {
     case 2:
         return "\033[32m";
     case 3:
@@ -538,9 +537,7 @@ static void live_session_end(void *ctx, const struct smtp_session_info *s)
 
 struct smtp_sink *out_live_new(const struct out_live_opts *o)
 {
-    struct out_live *L = calloc(1, sizeof(*L));
-    if (L == NULL)
-        return NULL;
+    struct out_live *L = xcalloc(1, sizeof(*L));
     L->o = *o;
     sb_init(&L->grp, LIVE_GROUP_MAX);
     L->w = o->errors_only ? &L->grp : &L->out;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "smtpsniff/reply.h"
+#include "lib/xalloc.h"
 
 void sink_put_clock(struct strbuf *sb, const struct timeval *tv)
 {
@@ -99,8 +100,8 @@ void sink_annot_put(struct sink_annot_cache *c, struct strbuf *sb, int code, con
         render(sb, code, x->context);
         return;
     }
-    if (c->row[code] == NULL && (c->row[code] = calloc(REPLY_CONTEXT_IDS, sizeof(struct sink_annot))) == NULL)
-        abort();
+    if (c->row[code] == NULL)
+        c->row[code] = xcalloc(REPLY_CONTEXT_IDS, sizeof(struct sink_annot));
     struct sink_annot *a = &c->row[code][id];
     if (a->p == NULL) {
         struct strbuf tmp;

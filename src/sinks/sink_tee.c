@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "sinks/sinks.h"
+#include "lib/xalloc.h"
 
 struct sink_tee {
     struct smtp_sink sink; /* sink.ctx points back here */
@@ -52,14 +53,8 @@ static void tee_session_end(void *ctx, const struct smtp_session_info *s)
 /* NULL entries in `sinks` are skipped; the tee does not own the sinks it feeds. */
 struct smtp_sink *sink_tee_new(struct smtp_sink *const *sinks, unsigned n)
 {
-    struct sink_tee *T = calloc(1, sizeof(*T));
-    if (T == NULL)
-        return NULL;
-    T->v = calloc(n ? n : 1, sizeof(*T->v));
-    if (T->v == NULL) {
-        free(T);
-        return NULL;
-    }
+    struct sink_tee *T = xcalloc(1, sizeof(*T));
+    T->v = xcalloc(n ? n : 1, sizeof(*T->v));
     for (unsigned i = 0; i < n; i++)
         if (sinks[i])
             T->v[T->n++] = sinks[i];

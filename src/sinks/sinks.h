@@ -73,7 +73,16 @@ void extract_set_report(struct smtp_sink *s, const struct smtp_sink *report);
 void extract_get_stats(const struct smtp_sink *s, struct extract_stats *st);
 void extract_free(struct smtp_sink *s);
 
-/* --- content facts as JSON (content_json.c), for JSON Lines and the extraction index --- */
+/* --- content facts and envelope pieces as JSON (content_json.c), for JSON Lines and the
+ * extraction index --- */
+/* {"ip":"...","port":N} */
+void content_json_endpoint(struct strbuf *sb, const struct smtp_endpoint *e);
+/* {"KEYWORD":"value",...}: ESMTP parameters */
+void content_json_params(struct strbuf *sb, const struct smtp_params *ps);
+/* [{"addr":...,"code":...,"enhanced":...[,"params":{...}]},...] */
+void content_json_rcpts(struct strbuf *sb, const struct smtp_transaction *t, bool params);
+/* {"code":...,"enhanced":...,"text":...}, or null when the content got no reply */
+void content_json_data_reply(struct strbuf *sb, const struct smtp_transaction *t);
 /* `"parts":[...]`'s array; `stored` (NULL: none) names each part's stored file or NULL. */
 void content_json_parts(struct strbuf *sb, const struct content_message *cm, const char *const *stored);
 /* The message's members: "size":...,"sha256":...,"partial":...,"holes":[...],... */

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "sinks/summary_state.h"
+#include "smtpsniff/reply.h"
+#include "lib/xalloc.h"
 
 /* ---- bounded counting tables ---- */
 
@@ -34,9 +36,7 @@ static struct sm_entry *sm_table_find(struct sm_entry *slot, size_t cap, const c
 static void sm_table_grow(struct sm_table *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
-    struct sm_entry *slot = calloc(cap, sizeof(*slot));
-    if (slot == NULL)
-        abort(); /* out of memory: nothing sensible to do mid-capture */
+    struct sm_entry *slot = xcalloc(cap, sizeof(*slot));
     for (size_t i = 0; i < t->cap; i++)
         if (t->slot[i].used)
             *sm_table_find(slot, cap, t->slot[i].key, t->slot[i].code) = t->slot[i];
@@ -82,9 +82,7 @@ const struct sm_entry **sm_table_sorted(const struct sm_table *t, int (*cmp)(con
     *n = 0;
     if (t->n == 0)
         return NULL;
-    const struct sm_entry **v = malloc(t->n * sizeof(*v));
-    if (v == NULL)
-        abort();
+    const struct sm_entry **v = xmalloc(t->n * sizeof(*v));
     for (size_t i = 0; i < t->cap; i++)
         if (t->slot[i].used)
             v[(*n)++] = &t->slot[i];
@@ -117,10 +115,6 @@ int sm_cmp_v1_desc(const void *a, const void *b)
     return sm_cmp_v_desc(a, b, 1);
 }
 
-int sm_class_index(int code)
-{
-    return code >= 200 && code < 600 ? code / 100 : 0;
-}
 
 /* ---- accumulation ---- */
 
@@ -177,7 +171,7 @@ static void sm_count_reply(struct summary *sm, const struct smtp_session_info *s
 {
     sm_note_ts(sm, &r->ts);
     sm->replies++;
-    sm->by_class[sm_class_index(r->code)]++;
+    sm->by_class[reply_class(r->code)]++;
     if (r->code >= 0 && r->code < SM_CODES)
         sm->by_code[r->code]++;
     else
@@ -221,10 +215,7 @@ static void sm_add_fail(struct summary *sm, const struct smtp_session_info *s,
         return;
     if (sm->nfail == sm->fail_cap) {
         size_t cap = sm->fail_cap ? sm->fail_cap * 2 : 64;
-        struct sm_fail *v = realloc(sm->fail, cap * sizeof(*v));
-        if (v == NULL)
-            abort();
-        sm->fail = v;
+        sm->fail = xrealloc(sm->fail, cap * sizeof(*sm->fail));
         sm->fail_cap = cap;
     }
     struct sm_fail *f = &sm->fail[sm->nfail++];
@@ -275,10 +266,7 @@ static void sm_remember_name(struct sm_content *c, const char *sha256, const cha
 {
     if (c->nfname == c->fname_cap) {
         size_t cap = c->fname_cap ? c->fname_cap * 2 : 64;
-        struct sm_fname *nf = realloc(c->fname, cap * sizeof(*nf));
-        if (nf == NULL)
-            return; /* the name is a nicety: the counts are kept */
-        c->fname = nf;
+        c->fname = xrealloc(c->fname, cap * sizeof(*c->fname));
         c->fname_cap = cap;
     }
     struct sm_fname *f = &c->fname[c->nfname++];
@@ -368,9 +356,7 @@ static void sm_session_end(void *ctx, const struct smtp_session_info *s)
 
 struct summary *summary_new(void)
 {
-    struct summary *sm = calloc(1, sizeof(*sm));
-    if (sm == NULL)
-        return NULL;
+    struct summary *sm = xcalloc(1, sizeof(*sm));
     sm_table_init(&sm->enhanced, SM_MAX_ENHANCED);
     sm_table_init(&sm->unknown_verbs, SM_MAX_VERBS);
     sm_table_init(&sm->auth, SM_MAX_AUTH);
@@ -444,7 +430,7 @@ struct sm_auth_outcomes sm_auth_tally(const struct sm_entry *const *v, size_t n)
 {
     struct sm_auth_outcomes o = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
-        int cls = v[i]->code > 0 ? sm_class_index(v[i]->code) : 0;
+        int cls = reply_class(v[i]->code);
         if (cls == 2)
             o.succeeded += v[i]->v[0];
         else if (cls == 4 || cls == 5)

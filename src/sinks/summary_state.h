@@ -113,8 +113,6 @@ static inline struct smtp_enhanced sm_enhanced_unpack(int code)
                                   .detail = (uint16_t)(code % 1000)};
 }
 
-/* Index of a reply code's class in by_class: 2..5, or 0 for anything else. */
-int sm_class_index(int code);
 /* The used entries of a table, sorted with cmp (qsort-style on const struct sm_entry **); the caller
  * frees the array. NULL with *n = 0 when the table is empty. */
 const struct sm_entry **sm_table_sorted(const struct sm_table *t, int (*cmp)(const void *, const void *),

@@ -57,7 +57,6 @@ void smtp_session_notice(struct smtp_session *s, enum smtp_notice_id id, enum sm
 /* Flush what is pending and emit the session record. Call once, then free. */
 void smtp_session_end(struct smtp_session *s, enum smtp_end_reason why, const struct timeval *ts);
 void smtp_session_free(struct smtp_session *s);
-const struct smtp_session_info *smtp_session_info(const struct smtp_session *s);
 /* Free the sessions and transactions kept for reuse (at exit). */
 void smtp_core_cleanup(void);
 

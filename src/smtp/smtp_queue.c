@@ -115,10 +115,3 @@ void smtp_queue_clear(struct smtp_queue *q)
         smtp_pending_release(smtp_queue_at(q, i));
     q->len = q->head = 0;
 }
-
-void smtp_queue_free(struct smtp_queue *q)
-{
-    smtp_queue_clear(q);
-    free(q->q);
-    *q = (struct smtp_queue){0};
-}

@@ -43,6 +43,5 @@ void smtp_pending_release(struct smtp_pending *pc);
 void smtp_pending_set_arg(struct smtp_pending *pc, uint8_t *heap, size_t n);
 /* Release every entry; the ring stays allocated. */
 void smtp_queue_clear(struct smtp_queue *q);
-void smtp_queue_free(struct smtp_queue *q);
 
 #endif

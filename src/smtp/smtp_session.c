@@ -73,11 +73,6 @@ struct smtp_session *smtp_session_new(uint64_t id, const struct smtp_endpoint *c
     return s;
 }
 
-const struct smtp_session_info *smtp_session_info(const struct smtp_session *s)
-{
-    return &s->info;
-}
-
 void smtp_session_notice(struct smtp_session *s, enum smtp_notice_id id, enum smtp_dir dir,
                          const struct timeval *ts, const char *detail)
 {
