@@ -488,17 +488,22 @@ static int sinks_build(struct sinks *k, const struct options *o, char *err, size
     return content_wire(k, o, err, errlen);
 }
 
-static void report_extract(const struct sinks *k, const struct options *o)
+/* Returns -1 when something could not be written (each one also raised an extract-error notice). */
+static int report_extract(const struct sinks *k, const struct options *o)
 {
     if (k->extract == NULL)
-        return;
+        return 0;
     struct extract_stats st;
     extract_get_stats(k->extract, &st);
+    char errors[64] = "";
+    if (st.errors)
+        snprintf(errors, sizeof(errors), "; %llu writes failed", (unsigned long long)st.errors);
     say("%s: %llu messages extracted (%llu partial), %llu files stored (%llu seen again), "
-        "%llu bytes written%s",
+        "%llu bytes written%s%s",
         o->extract_dir, (unsigned long long)st.messages, (unsigned long long)st.partial,
         (unsigned long long)st.files, (unsigned long long)st.files_deduplicated,
-        (unsigned long long)st.bytes_written, st.limit_hits ? "; --extract-max-bytes reached" : "");
+        (unsigned long long)st.bytes_written, st.limit_hits ? "; --extract-max-bytes reached" : "", errors);
+    return st.errors ? -1 : 0;
 }
 
 static void sinks_free(struct sinks *k)
@@ -656,7 +661,8 @@ static int run(const struct options *o)
         if (G.summary)
             summary_set_input_error(G.summary, err);
     }
-    report_extract(&k, o);
+    if (report_extract(&k, o) != 0)
+        status = status ? status : EXIT_INPUT;
     sinks_free(&k); /* the sinks' last records go out before a summary that shares stdout */
     if (write_summary(o) != 0)
         status = EXIT_INPUT;

@@ -10,6 +10,7 @@ modes are 0700/0600, and the JSON Lines parts under --files match the index.
 import hashlib
 import json
 import os
+import resource
 import signal
 import stat
 import struct
@@ -199,6 +200,19 @@ def main(binary, src):
               f"SIGINT: the message in progress is indexed as partial ({rc}, {part})")
         check(not [n for d in ("messages", "files") for n in os.listdir(os.path.join(sig, d)) if n.startswith(".tmp")],
               "SIGINT: no temporary file left")
+        # A write that fails (here RLIMIT_FSIZE: EFBIG past 3000 bytes, SIGXFSZ ignored) is an
+        # extract-error notice for each object, the index record included, the end line says how
+        # many, and the exit status is 1: nothing is lost silently.
+        def small_files():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (3000, 3000))
+        full = os.path.join(tmp, "full")
+        rf = subprocess.run([binary, "--json", "--extract", full, "-r", pcap], capture_output=True,
+                            preexec_fn=small_files)
+        errs = [json.loads(l) for l in rf.stdout.splitlines() if b'"extract-error"' in l]
+        check(rf.returncode == 1 and b"writes failed" in rf.stderr, f"failed writes: exit {rf.returncode}, {rf.stderr!r}")
+        check(any("index record" in e["detail"] for e in errs) and any("message" in e["detail"] for e in errs),
+              f"extract-error notices for the messages and the index records ({len(errs)})")
         # The summary counts messages, parts by sniffed type, mismatches, and the files seen most often.
         summ = os.path.join(tmp, "summary.json")
         r7 = run(binary, "-q", "--files", "--summary", summ, "-r", pcap)

@@ -122,8 +122,10 @@ static void index_record(struct extract *X, const struct smtp_session_info *s, c
     SB_LIT(sb, ",\"parts\":");
     content_json_parts(sb, cm, stored);
     SB_LIT(sb, "}\n");
-    if (sink_write_all(X->index, (const uint8_t *)sb->p, sb->len) != 0)
+    if (sink_write_all(X->index, (const uint8_t *)sb->p, sb->len) != 0) {
         X->st.errors++;
+        notice(X, s, SMTP_NOTICE_EXTRACT_ERROR, &t->ts, "index record", sb->len);
+    }
 }
 
 static void on_transaction(void *ctx, const struct smtp_session_info *s, const struct smtp_transaction *t)
