@@ -527,3 +527,66 @@ Test(reasm, segments_after_close_start_no_stream)
     reasm_get_stats(&st);
     cr_expect_eq(st.after_end_bytes, 6);
 }
+
+/* --- sequence numbers across 2^32 ------------------------------------------------------------ */
+
+/* Client ISN 0xfffffff9: the EHLO starts at 0xfffffffa and crosses zero; its three pieces arrive
+ * last first. Then a NOOP across zero again is lost and the one behind it arrives: a gap of
+ * exactly 6 bytes, the second NOOP still delivered. */
+Test(reasm, sequence_wrap_with_reordering_and_a_hole)
+{
+    start(64, 0);
+    uint16_t port = 40022;
+    uint32_t c0 = 0xfffffff9u, s0 = 0xfffffff0u;
+    send4(true, port, c0, 0, SYN, NULL, 0, 5);
+    send4(false, port, s0, c0 + 1, SYN | ACK, NULL, 0, 5);
+    send4(true, port, c0 + 1, s0 + 1, ACK, NULL, 0, 5);
+    S(port, s0 + 1, c0 + 1, GREET);                          /* 0xfffffff1 .. 0xffffffff */
+    uint32_t ca = c0 + 1, sa = s0 + 15;                      /* 0xfffffffa, 0xffffffff */
+    C(port, ca + 12, sa, "le\r\n");
+    C(port, ca + 6, sa, ".examp");                           /* at 0: the first piece past the wrap */
+    C(port, ca, sa, "EHLO c");
+    S(port, sa, ca + 16, OK);                                /* 0xffffffff .. 7 */
+    /* A second client stream, data from 0xfffffffd: its first NOOP (crossing 0) is lost. */
+    uint16_t p2 = 40023;
+    uint32_t d0 = 0xfffffffcu;
+    send4(true, p2, d0, 0, SYN, NULL, 0, 5);
+    send4(false, p2, 5000, d0 + 1, SYN | ACK, NULL, 0, 5);
+    send4(true, p2, d0 + 1, 5001, ACK, NULL, 0, 5);
+    S(p2, 5001, d0 + 1, GREET);
+    C(p2, d0 + 7, 5015, "NOOP\r\n");                         /* 3 .. 9, behind the lost 0xfffffffd .. 3 */
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.bad_tcp, 0);
+    finish();
+    expect_log("x1 EHLO/250\n");
+    expect_no_log("n1 ");
+    expect_log("end1 end of input c=16 s=22 mid=0");
+    expect_log("n2 capture-gap: 6 client bytes missing from the capture");
+    expect_log("x2 NOOP/0\n");
+    expect_log("end2 end of input c=6 s=14");
+    reasm_get_stats(&st);
+    cr_expect_eq(st.gap_bytes, 6);
+}
+
+/* The same wrap with the server acknowledging past the lost bytes: the wait ends in a gap of
+ * exactly the lost bytes, and the reply behind them pairs with the NOOP after the hole. */
+Test(reasm, sequence_wrap_acked_hole)
+{
+    start(64, 0);
+    uint16_t port = 40024;
+    uint32_t c0 = 0xfffffffcu;
+    send4(true, port, c0, 0, SYN, NULL, 0, 5);
+    send4(false, port, 5000, c0 + 1, SYN | ACK, NULL, 0, 5);
+    send4(true, port, c0 + 1, 5001, ACK, NULL, 0, 5);
+    S(port, 5001, c0 + 1, GREET);
+    S(port, 5015, c0 + 7, OK);                               /* acknowledges a lost NOOP across 0 */
+    tick(1500000);
+    C(port, c0 + 7, 5023, "NOOP\r\n");
+    S(port, 5023, c0 + 13, OK);
+    close_both(port, c0 + 13, 5031);
+    finish();
+    expect_log("capture-gap: 6 client bytes missing from the capture");
+    expect_log("x1 NOOP/250\n");
+    expect_log("end1 close");
+}
