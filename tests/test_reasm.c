@@ -590,3 +590,36 @@ Test(reasm, sequence_wrap_acked_hole)
     expect_log("x1 NOOP/250\n");
     expect_log("end1 close");
 }
+
+/* --- hostile flow keys ----------------------------------------------------------------------- */
+
+/* One IPv6 SYN from 2001:db8::1:<hi><lo> port 40000 to 2001:db8::2 port 25. */
+static void syn6_from(uint8_t hi, uint8_t lo)
+{
+    uint8_t p[60];
+    memset(p, 0, 40);
+    p[0] = 0x60;
+    p[5] = 20, p[6] = 6, p[7] = 64;
+    uint8_t c[16] = {0x20, 0x01, 0x0d, 0xb8, [11] = 1, [14] = hi, [15] = lo};
+    uint8_t s[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+    memcpy(p + 8, c, 16);
+    memcpy(p + 24, s, 16);
+    tcp_header(p + 40, 40000, 25, 1000, 0, SYN, 5);
+    tick(1000);
+    reasm_packet(NULL, p, 60, &now);
+}
+
+/* Hash flooding: 4,096 clients of one /64 that differ only in the last two address bytes (which
+ * anyone with a /64 picks freely) must not share a hash chain, or every packet of the sensor
+ * walks all of them. */
+Test(reasm, flow_keys_of_one_prefix_spread_over_buckets)
+{
+    start(8192, 0);
+    for (unsigned i = 0; i < 4096; i++)
+        syn6_from((uint8_t)(i >> 4), (uint8_t)(i << 4));
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.sessions_active, 4096);
+    cr_expect_lt(st.flow_chain_peak, 16, "a hash chain of %llu flows", (unsigned long long)st.flow_chain_peak);
+    finish();
+}

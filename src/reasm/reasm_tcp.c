@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/xalloc.h"
 #include "reasm/reasm_internal.h"
@@ -101,6 +104,7 @@ static struct {
     size_t nbuckets;                 /* power of two */
     struct flow *lru_head, *lru_tail, *store_head, *store_tail;
     uint64_t next_id, mem;
+    uint64_t hash_seed;
     struct timeval now;
     time_t last_sweep;
     struct reasm_stats st;
@@ -161,12 +165,27 @@ static void store_list_update(struct flow *f)
 
 /* --- flow table ------------------------------------------------------------------------------ */
 
+/* Keyed by a secret chosen per run, and every input bit reaches the bucket bits: a plain
+ * multiply chain kept the low bits a function of the inputs' low bits only, so clients of one
+ * IPv6 /64 that differ in their last two address bytes all shared one chain (hash flooding;
+ * Suricata and Zeek seed their flow hashes for the same reason). */
 static size_t key_hash(const struct flow_key *k)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (int i = 0; i < 5; i++)
+    uint64_t h = T.hash_seed;
+    for (int i = 0; i < 5; i++) {
         h = (h ^ k->w[i]) * 0xBF58476D1CE4E5B9ull;
-    return (size_t)(h ^ (h >> 31)) & (T.nbuckets - 1);
+        h ^= h >> 32;
+    }
+    h = (h ^ (h >> 29)) * 0x94D049BB133111EBull;
+    return (size_t)(h ^ (h >> 32)) & (T.nbuckets - 1);
+}
+
+static uint64_t hash_seed_new(void)
+{
+    uint64_t seed;
+    if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+        seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)&seed;
+    return seed | 1;
 }
 
 static bool key_eq(const struct flow_key *x, const struct flow_key *y)
@@ -178,8 +197,13 @@ static bool key_eq(const struct flow_key *x, const struct flow_key *y)
 static struct flow **flow_slot(const struct flow_key *k)
 {
     struct flow **pp = &T.bucket[key_hash(k)];
-    while (*pp && !key_eq(&(*pp)->key, k))
+    uint64_t n = 0;
+    while (*pp && !key_eq(&(*pp)->key, k)) {
         pp = &(*pp)->hnext;
+        n++;
+    }
+    if (n > T.st.flow_chain_peak)
+        T.st.flow_chain_peak = n;
     return pp;
 }
 
@@ -1166,6 +1190,7 @@ int reasm_tcp_init(const struct reasm_opts *o, char *err, size_t errlen)
         T.o.memcap = REASM_DEFAULT_MEMCAP;
     for (unsigned i = 0; i < o->nports && i < 32; i++)
         T.port_bits[o->ports[i] >> 6] |= 1ull << (o->ports[i] & 63);
+    T.hash_seed = hash_seed_new();
     T.nbuckets = 1024;
     while (T.nbuckets < o->max_streams)
         T.nbuckets <<= 1;
