@@ -623,3 +623,28 @@ Test(reasm, flow_keys_of_one_prefix_spread_over_buckets)
     cr_expect_lt(st.flow_chain_peak, 16, "a hash chain of %llu flows", (unsigned long long)st.flow_chain_peak);
     finish();
 }
+
+/* --- hostile timestamps ---------------------------------------------------------------------- */
+
+/* Capture time is whatever the file says (pcapng gives 64-bit times): an acknowledged hole
+ * waited for at one time and looked at again 2^57 seconds later (or earlier), a tombstone, the
+ * idle sweep and fragment expiry all take the difference without overflowing (the fuzzer's
+ * input in capture-regressions/ts-overflow-acked-hole.pcapng found the first). */
+Test(reasm, capture_time_jumps_do_not_overflow)
+{
+    start(64, 0);
+    handshake(40025);
+    S(40025, 5001, 1001, GREET);
+    S(40025, 5015, 1017, OK); /* acknowledges a lost EHLO: the hole is waited for */
+    now.tv_sec = (time_t)1 << 57;
+    S(40025, 5023, 1017, OK);
+    now.tv_sec = -((time_t)1 << 62);
+    S(40025, 5031, 1017, OK);
+    C(40026, 1001, 5001, "NOOP\r\n");
+    close_both(40026, 1007, 5001);
+    now.tv_sec = (time_t)1 << 62;
+    C(40026, 1008, 5002, "NOOP\r\n"); /* after the close, against its tombstone */
+    now.tv_sec = 1704067200;
+    finish();
+    expect_log("capture-gap: 16 client bytes missing from the capture");
+}

@@ -237,7 +237,7 @@ void ipfrag_init(struct reasm_stats *st)
 
 void ipfrag_expire(const struct timeval *now)
 {
-    while (F.oldest && now->tv_sec - F.oldest->first.tv_sec > REASM_FRAG_TIMEOUT) {
+    while (F.oldest && reasm_secs_between(&F.oldest->first, now) > REASM_FRAG_TIMEOUT) {
         F.st->frag_expired++;
         datagram_free(F.oldest);
     }

@@ -15,6 +15,16 @@ void reasm_tcp_packet(const uint8_t *ip, size_t len, const struct timeval *ts);
 void reasm_tcp_finish(void);
 void reasm_tcp_stats(struct reasm_stats *st);
 
+/* Seconds from `then` to `now` in capture time, saturated: a file's timestamps are whatever it
+ * says (pcapng's are 64-bit), so a plain difference can overflow. */
+static inline int64_t reasm_secs_between(const struct timeval *then, const struct timeval *now)
+{
+    int64_t d;
+    if (__builtin_sub_overflow((int64_t)now->tv_sec, (int64_t)then->tv_sec, &d))
+        return now->tv_sec > then->tv_sec ? INT64_MAX : INT64_MIN;
+    return d;
+}
+
 /* Dotted quad of 4 address bytes into dst (16 bytes). */
 void reasm_ipv4_text(char *dst, const uint8_t *b);
 

@@ -725,8 +725,9 @@ static void acked_holes(struct flow *f, const struct timeval *ts)
             h->hole_since = *ts;
             continue;
         }
-        long ms = (long)(ts->tv_sec - h->hole_since.tv_sec) * 1000 + (ts->tv_usec - h->hole_since.tv_usec) / 1000;
-        if (ms <= REASM_ACKED_HOLE_WAIT_MS)
+        int64_t secs = reasm_secs_between(&h->hole_since, ts);
+        if (secs < 0 || (secs <= REASM_ACKED_HOLE_WAIT_MS / 1000 + 1 &&
+                         secs * 1000 + (ts->tv_usec - h->hole_since.tv_usec) / 1000 <= REASM_ACKED_HOLE_WAIT_MS))
             continue;
         uint32_t to = o->ack;
         if (h->head && SEQ_LT(h->head->seq, to))
@@ -783,7 +784,7 @@ static bool tomb_absorbs(const struct flow_key *k, bool src_is_a, const struct s
     struct tomb *t = *tomb_slot(k);
     if (t == NULL)
         return false;
-    if ((s->flags & TH_SYN) || ts->tv_sec - t->ts.tv_sec > REASM_TOMB_SECONDS) {
+    if ((s->flags & TH_SYN) || reasm_secs_between(&t->ts, ts) > REASM_TOMB_SECONDS) {
         tomb_remove(t);
         return false;
     }
@@ -1174,7 +1175,7 @@ static void ipv6_input(const uint8_t *p, size_t n, const struct timeval *ts)
 
 static void sweep_idle(const struct timeval *now)
 {
-    while (T.lru_head && now->tv_sec - T.lru_head->last.tv_sec > (time_t)T.o.idle_timeout) {
+    while (T.lru_head && reasm_secs_between(&T.lru_head->last, now) > (int64_t)T.o.idle_timeout) {
         struct flow *f = T.lru_head;
         T.st.idle_timeouts++;
         flow_end(f, SMTP_END_TIMEOUT, &f->last); /* it ended when it went quiet */
