@@ -648,3 +648,23 @@ Test(reasm, capture_time_jumps_do_not_overflow)
     finish();
     expect_log("capture-gap: 16 client bytes missing from the capture");
 }
+
+/* --- directions waiting for each other ------------------------------------------------------- */
+
+/* A client segment that acknowledges server bytes not yet captured, and the server's reply that
+ * acknowledges that segment: each waits for the other. Once the acknowledged-hole wait is over
+ * the engine must move on (here: the command first, its ACK past anything seen is no reason to
+ * hold it), not keep both directions until the store fills or the stream ends. */
+Test(reasm, directions_waiting_for_each_other_move_after_the_wait)
+{
+    start(64, 0);
+    handshake(40027);
+    S(40027, 5001, 1001, GREET);
+    C(40027, 1001, 5115, "NOOP\r\n"); /* acknowledges 100 server bytes never sent */
+    S(40027, 5015, 1007, OK);         /* the reply to the NOOP */
+    tick(1500000);
+    S(40027, 5023, 1007, "");         /* a later packet: time moves on */
+    send4(false, 40027, 5023, 1007, ACK, NULL, 0, 5);
+    expect_log("x1 NOOP/250\n");      /* before the end of input */
+    finish();
+}

@@ -735,6 +735,12 @@ static void acked_holes(struct flow *f, const struct timeval *ts)
         T.st.acked_holes++;
         skip_to(f, (enum smtp_dir)d, to, ts);
         pump(f);
+        /* The acknowledged bytes are here but wait for the other side's, which wait for them
+         * (an ACK past anything sent): waiting longer cannot help either. The older goes first. */
+        if (h->head && SEQ_LEQ(h->head->seq, h->next)) {
+            bool other = o->head && SEQ_LEQ(o->head->seq, o->next) && timercmp(&o->head->ts, &h->head->ts, <);
+            force(f, other ? (enum smtp_dir)!d : (enum smtp_dir)d, ts);
+        }
     }
 }
 
