@@ -668,3 +668,35 @@ Test(reasm, directions_waiting_for_each_other_move_after_the_wait)
     expect_log("x1 NOOP/250\n");      /* before the end of input */
     finish();
 }
+
+/* Extension headers after the fragment header are in the fragmentable part (RFC 8200 4.5): a
+ * destination options header there belongs to the reassembled payload, and a later fragment's
+ * bytes are payload, not headers. The greeting in two fragments, behind 8 bytes of options. */
+Test(reasm, ipv6_options_after_the_fragment_header)
+{
+    start(64, 0);
+    uint8_t c[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, s[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+    uint8_t part[8 + 20 + 14] = {6, 0, 1, 4, 0, 0, 0, 0}; /* options: next TCP, 8 bytes, PadN */
+    tcp_header(part + 8, 25, 40028, 5001, 1001, PSH | ACK, 5);
+    memcpy(part + 28, GREET, 14);
+    size_t off[2] = {0, 24}, len[2] = {24, sizeof(part) - 24};
+    for (int i = 0; i < 2; i++) {
+        uint8_t p[128];
+        memset(p, 0, 48);
+        p[0] = 0x60;
+        p[5] = (uint8_t)(8 + len[i]);
+        p[6] = 44, p[7] = 64;
+        memcpy(p + 8, s, 16);
+        memcpy(p + 24, c, 16);
+        p[40] = 60;
+        unsigned fo = (unsigned)off[i] | (i == 0 ? 1 : 0);
+        p[42] = (uint8_t)(fo >> 8), p[43] = (uint8_t)fo;
+        p[47] = 9;
+        memcpy(p + 48, part + off[i], len[i]);
+        tick(1000);
+        reasm_packet(NULL, p, 48 + len[i], &now);
+    }
+    finish();
+    expect_log("x1 -/220\n");
+    expect_log("end1 end of input c=0 s=14 mid=1");
+}

@@ -1129,8 +1129,36 @@ static void ipv4_input(const uint8_t *p, size_t n, const struct timeval *ts)
         tcp_input(&ip, ts);
 }
 
-/* RFC 8200 4: extension headers up to TCP; the fragment header (4.5) goes to ipfrag.c, which
- * hands back the reassembled payload after it. */
+/* RFC 8200 4: extension headers from p + *off while *nh names one, up to a fragment header
+ * (4.5), whose fields go to *fr: what follows it is the fragmentable part, bytes of the
+ * datagram that only reassembly puts in place (a later fragment's are payload, not headers).
+ * Returns false when a header runs past `cap`. */
+static bool ipv6_ext_walk(const uint8_t *p, size_t cap, size_t *off, uint8_t *nh, struct reasm_frag *fr,
+                          bool *fragment)
+{
+    while (*nh == 0 || *nh == 43 || *nh == 60 || *nh == 51 || *nh == 44) {
+        if (*off + 8 > cap)
+            return false;
+        const uint8_t *e = p + *off;
+        if (*nh == 44) {
+            if (*fragment)
+                return false; /* a fragment header inside a reassembled datagram */
+            *fragment = true;
+            fr->off = (size_t)((e[2] << 8 | e[3]) & 0xFFF8);
+            fr->more = (e[3] & 1) != 0;
+            fr->id = (uint32_t)e[4] << 24 | (uint32_t)e[5] << 16 | (uint32_t)e[6] << 8 | e[7];
+            *off += 8;
+            *nh = e[0];
+            return true;
+        }
+        *off += *nh == 51 ? ((size_t)e[1] + 2) * 4 : ((size_t)e[1] + 1) * 8;
+        *nh = e[0];
+    }
+    return *off <= cap;
+}
+
+/* The fragment header goes to ipfrag.c, which hands back the reassembled fragmentable part; the
+ * extension headers in it are walked then. */
 static void ipv6_input(const uint8_t *p, size_t n, const struct timeval *ts)
 {
     if (n < 40) {
@@ -1144,24 +1172,7 @@ static void ipv6_input(const uint8_t *p, size_t n, const struct timeval *ts)
     uint8_t nh = p[6];
     struct reasm_frag fr;
     bool fragment = false;
-    while (nh == 0 || nh == 43 || nh == 60 || nh == 51 || (nh == 44 && !fragment)) {
-        if (off + 8 > cap) {
-            T.st.ip_bad++;
-            return;
-        }
-        uint8_t next = p[off];
-        if (nh == 44) {
-            fragment = true;
-            fr.off = (size_t)((p[off + 2] << 8 | p[off + 3]) & 0xFFF8);
-            fr.more = (p[off + 3] & 1) != 0;
-            fr.id = (uint32_t)p[off + 4] << 24 | (uint32_t)p[off + 5] << 16 | (uint32_t)p[off + 6] << 8 | p[off + 7];
-            off += 8;
-        } else {
-            off += nh == 51 ? ((size_t)p[off + 1] + 2) * 4 : ((size_t)p[off + 1] + 1) * 8;
-        }
-        nh = next;
-    }
-    if (off > cap) {
+    if (!ipv6_ext_walk(p, cap, &off, &nh, &fr, &fragment)) {
         T.st.ip_bad++;
         return;
     }
@@ -1172,6 +1183,16 @@ static void ipv6_input(const uint8_t *p, size_t n, const struct timeval *ts)
     if (fragment) {
         if (!fragment_in(&ip, &fr, ts))
             return;
+        off = 0;
+        nh = ip.proto;
+        if (!ipv6_ext_walk(ip.l4, ip.l4_len, &off, &nh, &fr, &fragment)) {
+            T.st.ip_bad++;
+            return;
+        }
+        ip.proto = nh;
+        ip.l4 += off;
+        ip.l4_len -= off;
+        ip.l4_wire -= off;
     }
     if (ip.proto == 6)
         tcp_input(&ip, ts);
