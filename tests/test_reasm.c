@@ -700,3 +700,22 @@ Test(reasm, ipv6_options_after_the_fragment_header)
     expect_log("x1 -/220\n");
     expect_log("end1 end of input c=0 s=14 mid=1");
 }
+
+/* A reset whose sequence number is not the one its receiver expects: Linux ignores it (RFC 5961
+ * 3.2: out of the window dropped, in it but not exact answered with a challenge ACK), so the
+ * session goes on; taking it ends the record and hides what follows (an evasion). */
+Test(reasm, reset_with_a_wrong_sequence_number_is_ignored)
+{
+    start(64, 0);
+    handshake(40029);
+    S(40029, 5001, 1001, GREET);
+    send4(true, 40029, 1001 + 70000, 5015, RST | ACK, NULL, 0, 5);
+    C(40029, 1001, 5015, EHLO);
+    S(40029, 5015, 1017, OK);
+    send4(true, 40029, 1017, 5023, RST | ACK, NULL, 0, 5); /* the real one */
+    finish();
+    expect_log("x1 EHLO/250\n");
+    expect_log("n1 bad-tcp-segment");
+    expect_log("end1 reset c=16 s=22");
+    expect_no_log("end2");
+}

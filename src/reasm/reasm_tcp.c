@@ -946,6 +946,25 @@ static bool flow_has_holes(const struct flow *f)
     return false;
 }
 
+/* A receiver takes a reset only at the sequence number it expects next (RFC 5961 3.2; Linux):
+ * one anywhere else is dropped or answered with a challenge ACK, and the connection goes on.
+ * Not knowing that number exactly, this accepts any from the sender's next byte to the highest it
+ * is known to have reached (bytes stored, acknowledged by the other side, its FIN). */
+static bool reset_in_window(const struct flow *f, const struct seg *s)
+{
+    const struct half *h = &f->h[s->dir], *o = &f->h[!s->dir];
+    if (!h->known)
+        return true; /* nothing to compare with: a reset to a SYN, a one-sided capture */
+    uint32_t hi = h->next;
+    if (h->tail && SEQ_LT(hi, h->tail->seq + h->tail->len))
+        hi = h->tail->seq + h->tail->len;
+    if (o->ack_known && SEQ_LT(hi, o->ack) && o->ack - hi < SEQ_WINDOW)
+        hi = o->ack;
+    if (h->fin && SEQ_LT(hi, h->fin_seq + 1))
+        hi = h->fin_seq + 1;
+    return SEQ_LEQ(h->next - 1, s->seq) && SEQ_LEQ(s->seq, hi);
+}
+
 static void segment(struct flow *f, const struct seg *s, const struct timeval *ts)
 {
     struct half *h = &f->h[s->dir], *o = &f->h[!s->dir];
@@ -958,6 +977,12 @@ static void segment(struct flow *f, const struct seg *s, const struct timeval *t
     /* libnids' moment: the client's ACK of the SYN-ACK completes the handshake. */
     if (s->dir == SMTP_DIR_CLIENT && o->syn && (s->flags & TH_ACK) && !(s->flags & TH_SYN))
         session_make(f, ts);
+    if ((s->flags & TH_RST) && !reset_in_window(f, s)) {
+        T.st.bad_tcp++;
+        notice(f, SMTP_NOTICE_BAD_TCP_SEGMENT, s->dir, ts, "a %s reset at sequence offset %u, not where its bytes "
+               "are: ignored, as its receiver does", dir_name(s->dir), s->seq - h->base);
+        return;
+    }
     if (s->flags & TH_RST) {
         T.st.resets++;
         /* Bytes the capture shows later (reordered) still belong before the reset. */
