@@ -719,3 +719,35 @@ Test(reasm, reset_with_a_wrong_sequence_number_is_ignored)
     expect_log("end1 reset c=16 s=22");
     expect_no_log("end2");
 }
+
+/* Fragments of other protocols (UDP: DNS, NFS, tunnels) are nothing of ours: 1,100 incomplete UDP
+ * datagrams between the two fragments of an EHLO must not push it out of the bounded store. */
+Test(reasm, other_protocols_fragments_do_not_evict_tcp_ones)
+{
+    start(64, 0);
+    handshake(40030);
+    S(40030, 5001, 1001, GREET);
+    uint8_t whole[20 + 16], p[128];
+    tcp_header(whole, 40030, 25, 1001, 5015, PSH | ACK, 5);
+    memcpy(whole + 20, EHLO, 16);
+    for (unsigned i = 0; i < 1102; i++) {
+        bool tcp = i == 0 || i == 1101;
+        size_t off = i == 1101 ? 24 : 0, len = i == 1101 ? 12 : 24;
+        memset(p, 0, 20);
+        p[0] = 0x45;
+        p[3] = (uint8_t)(20 + len);
+        p[4] = tcp ? 0x12 : (uint8_t)(i >> 8), p[5] = tcp ? 0x34 : (uint8_t)i;
+        unsigned fo = (unsigned)(off / 8) | (i == 1101 ? 0 : 0x2000);
+        p[6] = (uint8_t)(fo >> 8), p[7] = (uint8_t)fo;
+        p[8] = 64, p[9] = tcp ? 6 : 17;
+        uint8_t c[4] = {10, 0, 0, 1}, s[4] = {10, 0, 0, 2};
+        memcpy(p + 12, c, 4);
+        memcpy(p + 16, s, 4);
+        memcpy(p + 20, whole + off, len);
+        tick(10);
+        reasm_packet(NULL, p, 20 + len, &now);
+    }
+    S(40030, 5015, 1017, OK);
+    finish();
+    expect_log("x1 EHLO/250\n");
+}

@@ -1090,6 +1090,13 @@ static void tcp_input(const struct reasm_ip *ip, const struct timeval *ts)
  * stream their first fragment names. */
 static bool fragment_in(struct reasm_ip *ip, const struct reasm_frag *fr, const struct timeval *ts)
 {
+    /* Only TCP (or IPv6 extension headers in front of it) is ours: other protocols' fragments
+     * must not take the bounded store's room. */
+    if (ip->proto != 6 && !(ip->family == 6 && (ip->proto == 0 || ip->proto == 43 || ip->proto == 60 ||
+                                                 ip->proto == 51))) {
+        T.st.packets_no_stream++;
+        return false;
+    }
     struct reasm_ip whole;
     enum ipfrag_result r = ipfrag_add(ip, fr, ts, &whole);
     if (r == IPFRAG_OVERLAP && whole.proto == 6 && whole.l4_len >= 4) {
