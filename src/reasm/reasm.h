@@ -20,7 +20,8 @@ struct reasm_opts {
     unsigned nports;
     unsigned max_streams;  /* concurrent streams kept; the least recently active is evicted past it */
     unsigned idle_timeout; /* seconds of capture time without a packet before a session ends */
-    uint64_t memcap;       /* bytes held out of order by all streams and fragments (own engine) */
+    uint64_t memcap;       /* bytes held out of order by all streams (own engine; IP fragments have
+                              their own bound, REASM_MAX_FRAG_BYTES) */
     unsigned session_flags; /* SMTP_SESS_SHOW_CREDENTIALS */
 };
 
