@@ -751,3 +751,20 @@ Test(reasm, other_protocols_fragments_do_not_evict_tcp_ones)
     finish();
     expect_log("x1 EHLO/250\n");
 }
+
+/* Hash flooding the fragment store: 1,000 first fragments from IPv6 sources that differ only in
+ * the top bits of address bytes 11 and 15 (a fixed multiply chain leaves those out of the
+ * bucket bits) must not share a chain. */
+Test(reasm, fragment_keys_spread_over_buckets)
+{
+    start(64, 0);
+    uint8_t s[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2}, tcp[24] = {0};
+    for (unsigned i = 0; i < 1000; i++) {
+        uint8_t c[16] = {0x20, 0x01, 0x0d, 0xb8, [11] = (uint8_t)((i >> 6) << 4), [15] = (uint8_t)((i & 63) << 2)};
+        send6_frag(tcp, 0, 16, true, c, s);
+    }
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_lt(st.frag_chain_peak, 16, "a hash chain of %llu datagrams", (unsigned long long)st.frag_chain_peak);
+    finish();
+}

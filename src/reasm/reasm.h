@@ -60,7 +60,7 @@ struct reasm_stats {
     /* What the own engine saw besides, for tests and the bench (not in the summary). */
     uint64_t midstream, one_sided, acked_holes, packets_no_stream, overlap_conflicts;
     uint64_t ooo_segments, ooo_peak_bytes, retransmitted_bytes, frag_packets, frag_reassembled;
-    uint64_t flow_chain_peak; /* the longest hash chain walked in the flow table */
+    uint64_t flow_chain_peak, frag_chain_peak; /* the longest hash chains walked: flows, fragments */
 };
 
 /* Returns 0, or -1 with a message in err. One instance per process. */

@@ -54,7 +54,10 @@ enum ipfrag_result {
                         *out has the addresses and up to 20 bytes of the first fragment, if held */
 };
 
-void ipfrag_init(struct reasm_stats *st);
+/* seed: the engine's per-run hash secret. */
+void ipfrag_init(struct reasm_stats *st, uint64_t seed);
+/* The longest hash chain a fragment walked (tests). */
+unsigned ipfrag_chain_peak(void);
 enum ipfrag_result ipfrag_add(const struct reasm_ip *ip, const struct reasm_frag *f, const struct timeval *ts,
                               struct reasm_ip *out);
 /* Drop datagrams older than REASM_FRAG_TIMEOUT capture seconds. */

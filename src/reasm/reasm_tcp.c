@@ -1259,7 +1259,7 @@ int reasm_tcp_init(const struct reasm_opts *o, char *err, size_t errlen)
         snprintf(err, errlen, "cannot allocate the flow table");
         return -1;
     }
-    ipfrag_init(&T.st);
+    ipfrag_init(&T.st, T.hash_seed);
     return 0;
 }
 
@@ -1290,4 +1290,5 @@ void reasm_tcp_finish(void)
 void reasm_tcp_stats(struct reasm_stats *st)
 {
     *st = T.st;
+    st->frag_chain_peak = ipfrag_chain_peak();
 }
