@@ -768,3 +768,28 @@ Test(reasm, fragment_keys_spread_over_buckets)
     cr_expect_lt(st.frag_chain_peak, 16, "a hash chain of %llu datagrams", (unsigned long long)st.frag_chain_peak);
     finish();
 }
+
+/* The client's QUIT is lost and the server acknowledges it and the client's FIN behind it: the
+ * gap is the 6 bytes of the QUIT, not 7 (the FIN takes a sequence number, no byte), and the FIN
+ * still counts, so the session ends as a close. */
+Test(reasm, acked_hole_before_a_fin_stops_at_the_fin)
+{
+    start(64, 0);
+    handshake(40031);
+    S(40031, 5001, 1001, GREET);
+    C(40031, 1001, 5015, EHLO);
+    S(40031, 5015, 1017, OK);
+    /* "QUIT\r\n" at 1017 never captured */
+    S(40031, 5023, 1023, "221 bye\r\n");
+    send4(false, 40031, 5032, 1023, FIN | ACK, NULL, 0, 5);
+    send4(true, 40031, 1023, 5033, FIN | ACK, NULL, 0, 5);
+    send4(false, 40031, 5033, 1024, ACK, NULL, 0, 5);
+    tick(1500000);
+    send4(false, 40031, 5033, 1024, ACK, NULL, 0, 5); /* a duplicate ACK after the wait */
+    expect_log("n1 capture-gap: 6 client bytes missing from the capture");
+    expect_log("end1 close c=16 s=31");
+    finish();
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.gap_bytes, 6);
+}

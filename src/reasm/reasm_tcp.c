@@ -708,6 +708,13 @@ static void segment_data(struct flow *f, const struct seg *s, const struct timev
     store_insert(f, s->dir, seq, p, len, cap, has_ack, s->ack, ts);
 }
 
+/* The end of what the other side acknowledged of this one's bytes: a FIN known to be in that
+ * range takes a sequence number, not a byte, and must still be seen as the FIN. */
+static uint32_t acked_end(const struct half *h, const struct half *o)
+{
+    return h->fin && !h->fin_done && SEQ_LT(h->fin_seq, o->ack) ? h->fin_seq : o->ack;
+}
+
 /* A hole the other side acknowledged is waited for REASM_ACKED_HOLE_WAIT_MS, then skipped up
  * to the first byte stored or acknowledged. */
 static void acked_holes(struct flow *f, const struct timeval *ts)
@@ -729,7 +736,7 @@ static void acked_holes(struct flow *f, const struct timeval *ts)
         if (secs < 0 || (secs <= REASM_ACKED_HOLE_WAIT_MS / 1000 + 1 &&
                          secs * 1000 + (ts->tv_usec - h->hole_since.tv_usec) / 1000 <= REASM_ACKED_HOLE_WAIT_MS))
             continue;
-        uint32_t to = o->ack;
+        uint32_t to = acked_end(h, o);
         if (h->head && SEQ_LT(h->head->seq, to))
             to = h->head->seq;
         T.st.acked_holes++;
@@ -828,7 +835,7 @@ static void flow_end(struct flow *f, enum smtp_end_reason why, const struct time
         struct half *h = &f->h[d], *o = &f->h[!d];
         /* Acknowledged and never seen (bar one that may be an unseen FIN): a gap at the end. */
         if (h->known && o->ack_known && SEQ_LT(h->next + 1, o->ack) && o->ack - h->next < SEQ_WINDOW)
-            skip_to(f, (enum smtp_dir)d, o->ack, ts);
+            skip_to(f, (enum smtp_dir)d, acked_end(h, o), ts);
         gap_flush(f, (enum smtp_dir)d);
     }
     if (!f->h[0].seen || !f->h[1].seen)
