@@ -793,3 +793,28 @@ Test(reasm, acked_hole_before_a_fin_stops_at_the_fin)
     reasm_get_stats(&st);
     cr_expect_eq(st.gap_bytes, 6);
 }
+
+/* The client's QUIT is lost; the server answers it and both close at once, so no packet of the
+ * stream comes after the acknowledged-hole wait. The hole is still skipped when the wait is over
+ * (capture time moved on by other streams), and the session ends as a close then, not at the
+ * idle timeout or the end of input. */
+Test(reasm, acked_hole_at_the_close_is_skipped_without_more_packets)
+{
+    start(64, 0);
+    handshake(40033);
+    S(40033, 5001, 1001, GREET);
+    C(40033, 1001, 5015, EHLO);
+    S(40033, 5015, 1017, OK);
+    /* "QUIT\r\n" at 1017 never captured */
+    S(40033, 5023, 1023, "221 bye\r\n");
+    send4(false, 40033, 5032, 1023, FIN | ACK, NULL, 0, 5);
+    send4(true, 40033, 1023, 5033, FIN | ACK, NULL, 0, 5);
+    send4(false, 40033, 5033, 1024, ACK, NULL, 0, 5);
+    for (int i = 0; i < 3; i++) {
+        tick(1000000);
+        send4(true, 40032, 7000, 0, SYN, NULL, 0, 5); /* another stream: capture time moves on */
+    }
+    expect_log("n1 capture-gap: 6 client bytes missing from the capture");
+    expect_log("end1 close");
+    finish();
+}

@@ -70,6 +70,8 @@ struct flow {
     struct flow *prev, *next;        /* activity list, least recently active first */
     struct flow *sprev, *snext;      /* store list: flows holding bytes, oldest holder first */
     bool in_store_list;
+    struct flow *wprev, *wnext;      /* wait list: flows waiting for an acknowledged hole */
+    bool in_wait_list;
     struct flow_key key;
     bool client_is_a;                /* key.a is the client */
     struct half h[2];                /* by enum smtp_dir */
@@ -102,7 +104,7 @@ static struct {
     uint64_t port_bits[65536 / 64];
     struct flow **bucket;
     size_t nbuckets;                 /* power of two */
-    struct flow *lru_head, *lru_tail, *store_head, *store_tail;
+    struct flow *lru_head, *lru_tail, *store_head, *store_tail, *wait_head;
     uint64_t next_id, mem;
     uint64_t hash_seed;
     struct timeval now;
@@ -161,6 +163,30 @@ static void store_list_update(struct flow *f)
     else
         T.store_tail = f->sprev;
     f->sprev = f->snext = NULL;
+}
+
+/* The idle sweep looks at these once per capture second: a hole's wait ends even when no packet
+ * of its stream comes after it (both sides closed right behind the lost bytes). */
+static void wait_list_update(struct flow *f, bool waits)
+{
+    if (waits == f->in_wait_list)
+        return;
+    f->in_wait_list = waits;
+    if (waits) {
+        f->wprev = NULL;
+        f->wnext = T.wait_head;
+        if (T.wait_head)
+            T.wait_head->wprev = f;
+        T.wait_head = f;
+        return;
+    }
+    if (f->wprev)
+        f->wprev->wnext = f->wnext;
+    else
+        T.wait_head = f->wnext;
+    if (f->wnext)
+        f->wnext->wprev = f->wprev;
+    f->wprev = f->wnext = NULL;
 }
 
 /* --- flow table ------------------------------------------------------------------------------ */
@@ -715,9 +741,10 @@ static uint32_t acked_end(const struct half *h, const struct half *o)
     return h->fin && !h->fin_done && SEQ_LT(h->fin_seq, o->ack) ? h->fin_seq : o->ack;
 }
 
-/* A hole the other side acknowledged is waited for REASM_ACKED_HOLE_WAIT_MS, then skipped up
- * to the first byte stored or acknowledged. */
-static void acked_holes(struct flow *f, const struct timeval *ts)
+/* A hole the other side acknowledged is waited for REASM_ACKED_HOLE_WAIT_MS of capture time
+ * (`now`), then skipped up to the first byte stored or acknowledged; what that delivers is
+ * stamped `ts` (the packet's time, or the stream's last when the idle sweep found the wait over). */
+static void acked_holes(struct flow *f, const struct timeval *now, const struct timeval *ts)
 {
     for (int d = 0; d < 2; d++) {
         struct half *h = &f->h[d], *o = &f->h[!d];
@@ -729,12 +756,12 @@ static void acked_holes(struct flow *f, const struct timeval *ts)
         }
         if (!h->hole_acked) {
             h->hole_acked = true;
-            h->hole_since = *ts;
+            h->hole_since = *now;
             continue;
         }
-        int64_t secs = reasm_secs_between(&h->hole_since, ts);
+        int64_t secs = reasm_secs_between(&h->hole_since, now);
         if (secs < 0 || (secs <= REASM_ACKED_HOLE_WAIT_MS / 1000 + 1 &&
-                         secs * 1000 + (ts->tv_usec - h->hole_since.tv_usec) / 1000 <= REASM_ACKED_HOLE_WAIT_MS))
+                         secs * 1000 + (now->tv_usec - h->hole_since.tv_usec) / 1000 <= REASM_ACKED_HOLE_WAIT_MS))
             continue;
         uint32_t to = acked_end(h, o);
         if (h->head && SEQ_LT(h->head->seq, to))
@@ -848,6 +875,7 @@ static void flow_end(struct flow *f, enum smtp_end_reason why, const struct time
     half_free(&f->h[0]);
     half_free(&f->h[1]);
     store_list_update(f);
+    wait_list_update(f, false);
     struct flow **pp = flow_slot(&f->key);
     *pp = f->hnext;
     lru_unlink(f);
@@ -972,6 +1000,17 @@ static bool reset_in_window(const struct flow *f, const struct seg *s)
     return SEQ_LEQ(h->next - 1, s->seq) && SEQ_LEQ(s->seq, hi);
 }
 
+/* A reset whose missing bytes came, or both FINs delivered and acknowledged: the end. */
+static void flow_maybe_end(struct flow *f, const struct timeval *close_ts)
+{
+    if (f->reset && !flow_has_holes(f))
+        flow_end(f, SMTP_END_RESET, &f->reset_ts);
+    else if (f->h[0].fin_done && f->h[1].fin_done && f->h[0].fin_acked && f->h[1].fin_acked)
+        flow_end(f, SMTP_END_CLOSE, close_ts);
+    else
+        wait_list_update(f, f->h[0].hole_acked || f->h[1].hole_acked);
+}
+
 static void segment(struct flow *f, const struct seg *s, const struct timeval *ts)
 {
     struct half *h = &f->h[s->dir], *o = &f->h[!s->dir];
@@ -1008,11 +1047,8 @@ static void segment(struct flow *f, const struct seg *s, const struct timeval *t
     fin_check(f, s->dir);
     /* Only an ACK past the other side's next byte, or a hole already waited for, can matter. */
     if (((s->flags & TH_ACK) && o->known && SEQ_LT(o->next, s->ack)) || h->hole_acked || o->hole_acked)
-        acked_holes(f, ts);
-    if (f->reset && !flow_has_holes(f))
-        flow_end(f, SMTP_END_RESET, &f->reset_ts);
-    else if (f->h[0].fin_done && f->h[1].fin_done && f->h[0].fin_acked && f->h[1].fin_acked)
-        flow_end(f, SMTP_END_CLOSE, ts);
+        acked_holes(f, ts, ts);
+    flow_maybe_end(f, ts);
 }
 
 /* A TCP header a receiver would take (RFC 9293 3.1: data offset 5..15 words, inside the
@@ -1241,6 +1277,11 @@ static void ipv6_input(const uint8_t *p, size_t n, const struct timeval *ts)
 
 static void sweep_idle(const struct timeval *now)
 {
+    for (struct flow *f = T.wait_head, *n; f; f = n) {
+        n = f->wnext;
+        acked_holes(f, now, &f->last);
+        flow_maybe_end(f, &f->fin_acked_ts);
+    }
     while (T.lru_head && reasm_secs_between(&T.lru_head->last, now) > (int64_t)T.o.idle_timeout) {
         struct flow *f = T.lru_head;
         T.st.idle_timeouts++;
