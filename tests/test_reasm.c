@@ -114,12 +114,17 @@ static void send4(bool from_client, uint16_t cport, uint32_t seq, uint32_t ack, 
 #define C(port, seq, ack, data) send4(true, port, seq, ack, PSH | ACK, data, 0, 5)
 #define S(port, seq, ack, data) send4(false, port, seq, ack, PSH | ACK, data, 0, 5)
 
+static void handshake_at(uint16_t port, uint32_t cisn, uint32_t sisn)
+{
+    send4(true, port, cisn, 0, SYN, NULL, 0, 5);
+    send4(false, port, sisn, cisn + 1, SYN | ACK, NULL, 0, 5);
+    send4(true, port, cisn + 1, sisn + 1, ACK, NULL, 0, 5);
+}
+
 /* Client ISN 1000, server ISN 5000: data starts at 1001 and 5001. */
 static void handshake(uint16_t port)
 {
-    send4(true, port, 1000, 0, SYN, NULL, 0, 5);
-    send4(false, port, 5000, 1001, SYN | ACK, NULL, 0, 5);
-    send4(true, port, 1001, 5001, ACK, NULL, 0, 5);
+    handshake_at(port, 1000, 5000);
 }
 
 static void close_both(uint16_t port, uint32_t cseq, uint32_t sseq)
@@ -538,9 +543,7 @@ Test(reasm, sequence_wrap_with_reordering_and_a_hole)
     start(64, 0);
     uint16_t port = 40022;
     uint32_t c0 = 0xfffffff9u, s0 = 0xfffffff0u;
-    send4(true, port, c0, 0, SYN, NULL, 0, 5);
-    send4(false, port, s0, c0 + 1, SYN | ACK, NULL, 0, 5);
-    send4(true, port, c0 + 1, s0 + 1, ACK, NULL, 0, 5);
+    handshake_at(port, c0, s0);
     S(port, s0 + 1, c0 + 1, GREET);                          /* 0xfffffff1 .. 0xffffffff */
     uint32_t ca = c0 + 1, sa = s0 + 15;                      /* 0xfffffffa, 0xffffffff */
     C(port, ca + 12, sa, "le\r\n");
@@ -550,9 +553,7 @@ Test(reasm, sequence_wrap_with_reordering_and_a_hole)
     /* A second client stream, data from 0xfffffffd: its first NOOP (crossing 0) is lost. */
     uint16_t p2 = 40023;
     uint32_t d0 = 0xfffffffcu;
-    send4(true, p2, d0, 0, SYN, NULL, 0, 5);
-    send4(false, p2, 5000, d0 + 1, SYN | ACK, NULL, 0, 5);
-    send4(true, p2, d0 + 1, 5001, ACK, NULL, 0, 5);
+    handshake_at(p2, d0, 5000);
     S(p2, 5001, d0 + 1, GREET);
     C(p2, d0 + 7, 5015, "NOOP\r\n");                         /* 3 .. 9, behind the lost 0xfffffffd .. 3 */
     struct reasm_stats st;
@@ -576,9 +577,7 @@ Test(reasm, sequence_wrap_acked_hole)
     start(64, 0);
     uint16_t port = 40024;
     uint32_t c0 = 0xfffffffcu;
-    send4(true, port, c0, 0, SYN, NULL, 0, 5);
-    send4(false, port, 5000, c0 + 1, SYN | ACK, NULL, 0, 5);
-    send4(true, port, c0 + 1, 5001, ACK, NULL, 0, 5);
+    handshake_at(port, c0, 5000);
     S(port, 5001, c0 + 1, GREET);
     S(port, 5015, c0 + 7, OK);                               /* acknowledges a lost NOOP across 0 */
     tick(1500000);
@@ -769,21 +768,28 @@ Test(reasm, fragment_keys_spread_over_buckets)
     finish();
 }
 
+/* A session whose QUIT (6 bytes at 1017) is lost; the server answers it and both sides close,
+ * the server acknowledging the QUIT and the client's FIN behind it. */
+static void lost_quit_then_close(uint16_t port)
+{
+    handshake(port);
+    S(port, 5001, 1001, GREET);
+    C(port, 1001, 5015, EHLO);
+    S(port, 5015, 1017, OK);
+    /* "QUIT\r\n" at 1017 never captured */
+    S(port, 5023, 1023, "221 bye\r\n");
+    send4(false, port, 5032, 1023, FIN | ACK, NULL, 0, 5);
+    send4(true, port, 1023, 5033, FIN | ACK, NULL, 0, 5);
+    send4(false, port, 5033, 1024, ACK, NULL, 0, 5);
+}
+
 /* The client's QUIT is lost and the server acknowledges it and the client's FIN behind it: the
  * gap is the 6 bytes of the QUIT, not 7 (the FIN takes a sequence number, no byte), and the FIN
  * still counts, so the session ends as a close. */
 Test(reasm, acked_hole_before_a_fin_stops_at_the_fin)
 {
     start(64, 0);
-    handshake(40031);
-    S(40031, 5001, 1001, GREET);
-    C(40031, 1001, 5015, EHLO);
-    S(40031, 5015, 1017, OK);
-    /* "QUIT\r\n" at 1017 never captured */
-    S(40031, 5023, 1023, "221 bye\r\n");
-    send4(false, 40031, 5032, 1023, FIN | ACK, NULL, 0, 5);
-    send4(true, 40031, 1023, 5033, FIN | ACK, NULL, 0, 5);
-    send4(false, 40031, 5033, 1024, ACK, NULL, 0, 5);
+    lost_quit_then_close(40031);
     tick(1500000);
     send4(false, 40031, 5033, 1024, ACK, NULL, 0, 5); /* a duplicate ACK after the wait */
     expect_log("n1 capture-gap: 6 client bytes missing from the capture");
@@ -801,15 +807,7 @@ Test(reasm, acked_hole_before_a_fin_stops_at_the_fin)
 Test(reasm, acked_hole_at_the_close_is_skipped_without_more_packets)
 {
     start(64, 0);
-    handshake(40033);
-    S(40033, 5001, 1001, GREET);
-    C(40033, 1001, 5015, EHLO);
-    S(40033, 5015, 1017, OK);
-    /* "QUIT\r\n" at 1017 never captured */
-    S(40033, 5023, 1023, "221 bye\r\n");
-    send4(false, 40033, 5032, 1023, FIN | ACK, NULL, 0, 5);
-    send4(true, 40033, 1023, 5033, FIN | ACK, NULL, 0, 5);
-    send4(false, 40033, 5033, 1024, ACK, NULL, 0, 5);
+    lost_quit_then_close(40033);
     for (int i = 0; i < 3; i++) {
         tick(1000000);
         send4(true, 40032, 7000, 0, SYN, NULL, 0, 5); /* another stream: capture time moves on */
