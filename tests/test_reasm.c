@@ -114,12 +114,17 @@ static void send4(bool from_client, uint16_t cport, uint32_t seq, uint32_t ack, 
 #define C(port, seq, ack, data) send4(true, port, seq, ack, PSH | ACK, data, 0, 5)
 #define S(port, seq, ack, data) send4(false, port, seq, ack, PSH | ACK, data, 0, 5)
 
+static void handshake_at(uint16_t port, uint32_t cisn, uint32_t sisn)
+{
+    send4(true, port, cisn, 0, SYN, NULL, 0, 5);
+    send4(false, port, sisn, cisn + 1, SYN | ACK, NULL, 0, 5);
+    send4(true, port, cisn + 1, sisn + 1, ACK, NULL, 0, 5);
+}
+
 /* Client ISN 1000, server ISN 5000: data starts at 1001 and 5001. */
 static void handshake(uint16_t port)
 {
-    send4(true, port, 1000, 0, SYN, NULL, 0, 5);
-    send4(false, port, 5000, 1001, SYN | ACK, NULL, 0, 5);
-    send4(true, port, 1001, 5001, ACK, NULL, 0, 5);
+    handshake_at(port, 1000, 5000);
 }
 
 static void close_both(uint16_t port, uint32_t cseq, uint32_t sseq)
@@ -526,4 +531,288 @@ Test(reasm, segments_after_close_start_no_stream)
     struct reasm_stats st;
     reasm_get_stats(&st);
     cr_expect_eq(st.after_end_bytes, 6);
+}
+
+/* --- sequence numbers across 2^32 ------------------------------------------------------------ */
+
+/* Client ISN 0xfffffff9: the EHLO starts at 0xfffffffa and crosses zero; its three pieces arrive
+ * last first. Then a NOOP across zero again is lost and the one behind it arrives: a gap of
+ * exactly 6 bytes, the second NOOP still delivered. */
+Test(reasm, sequence_wrap_with_reordering_and_a_hole)
+{
+    start(64, 0);
+    uint16_t port = 40022;
+    uint32_t c0 = 0xfffffff9u, s0 = 0xfffffff0u;
+    handshake_at(port, c0, s0);
+    S(port, s0 + 1, c0 + 1, GREET);                          /* 0xfffffff1 .. 0xffffffff */
+    uint32_t ca = c0 + 1, sa = s0 + 15;                      /* 0xfffffffa, 0xffffffff */
+    C(port, ca + 12, sa, "le\r\n");
+    C(port, ca + 6, sa, ".examp");                           /* at 0: the first piece past the wrap */
+    C(port, ca, sa, "EHLO c");
+    S(port, sa, ca + 16, OK);                                /* 0xffffffff .. 7 */
+    /* A second client stream, data from 0xfffffffd: its first NOOP (crossing 0) is lost. */
+    uint16_t p2 = 40023;
+    uint32_t d0 = 0xfffffffcu;
+    handshake_at(p2, d0, 5000);
+    S(p2, 5001, d0 + 1, GREET);
+    C(p2, d0 + 7, 5015, "NOOP\r\n");                         /* 3 .. 9, behind the lost 0xfffffffd .. 3 */
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.bad_tcp, 0);
+    finish();
+    expect_log("x1 EHLO/250\n");
+    expect_no_log("n1 ");
+    expect_log("end1 end of input c=16 s=22 mid=0");
+    expect_log("n2 capture-gap: 6 client bytes missing from the capture");
+    expect_log("x2 NOOP/0\n");
+    expect_log("end2 end of input c=6 s=14");
+    reasm_get_stats(&st);
+    cr_expect_eq(st.gap_bytes, 6);
+}
+
+/* The same wrap with the server acknowledging past the lost bytes: the wait ends in a gap of
+ * exactly the lost bytes, and the reply behind them pairs with the NOOP after the hole. */
+Test(reasm, sequence_wrap_acked_hole)
+{
+    start(64, 0);
+    uint16_t port = 40024;
+    uint32_t c0 = 0xfffffffcu;
+    handshake_at(port, c0, 5000);
+    S(port, 5001, c0 + 1, GREET);
+    S(port, 5015, c0 + 7, OK);                               /* acknowledges a lost NOOP across 0 */
+    tick(1500000);
+    C(port, c0 + 7, 5023, "NOOP\r\n");
+    S(port, 5023, c0 + 13, OK);
+    close_both(port, c0 + 13, 5031);
+    finish();
+    expect_log("capture-gap: 6 client bytes missing from the capture");
+    expect_log("x1 NOOP/250\n");
+    expect_log("end1 close");
+}
+
+/* --- hostile flow keys ----------------------------------------------------------------------- */
+
+/* One IPv6 SYN from 2001:db8::1:<hi><lo> port 40000 to 2001:db8::2 port 25. */
+static void syn6_from(uint8_t hi, uint8_t lo)
+{
+    uint8_t p[60];
+    memset(p, 0, 40);
+    p[0] = 0x60;
+    p[5] = 20, p[6] = 6, p[7] = 64;
+    uint8_t c[16] = {0x20, 0x01, 0x0d, 0xb8, [11] = 1, [14] = hi, [15] = lo};
+    uint8_t s[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+    memcpy(p + 8, c, 16);
+    memcpy(p + 24, s, 16);
+    tcp_header(p + 40, 40000, 25, 1000, 0, SYN, 5);
+    tick(1000);
+    reasm_packet(NULL, p, 60, &now);
+}
+
+/* Hash flooding: 4,096 clients of one /64 that differ only in the last two address bytes (which
+ * anyone with a /64 picks freely) must not share a hash chain, or every packet of the sensor
+ * walks all of them. */
+Test(reasm, flow_keys_of_one_prefix_spread_over_buckets)
+{
+    start(8192, 0);
+    for (unsigned i = 0; i < 4096; i++)
+        syn6_from((uint8_t)(i >> 4), (uint8_t)(i << 4));
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.sessions_active, 4096);
+    cr_expect_lt(st.flow_chain_peak, 16, "a hash chain of %llu flows", (unsigned long long)st.flow_chain_peak);
+    finish();
+}
+
+/* --- hostile timestamps ---------------------------------------------------------------------- */
+
+/* Capture time is whatever the file says (pcapng gives 64-bit times): an acknowledged hole
+ * waited for at one time and looked at again 2^57 seconds later (or earlier), a tombstone, the
+ * idle sweep and fragment expiry all take the difference without overflowing (the fuzzer's
+ * input in capture-regressions/ts-overflow-acked-hole.pcapng found the first). */
+Test(reasm, capture_time_jumps_do_not_overflow)
+{
+    start(64, 0);
+    handshake(40025);
+    S(40025, 5001, 1001, GREET);
+    S(40025, 5015, 1017, OK); /* acknowledges a lost EHLO: the hole is waited for */
+    now.tv_sec = (time_t)1 << 57;
+    S(40025, 5023, 1017, OK);
+    now.tv_sec = -((time_t)1 << 62);
+    S(40025, 5031, 1017, OK);
+    C(40026, 1001, 5001, "NOOP\r\n");
+    close_both(40026, 1007, 5001);
+    now.tv_sec = (time_t)1 << 62;
+    C(40026, 1008, 5002, "NOOP\r\n"); /* after the close, against its tombstone */
+    now.tv_sec = 1704067200;
+    finish();
+    expect_log("capture-gap: 16 client bytes missing from the capture");
+}
+
+/* --- directions waiting for each other ------------------------------------------------------- */
+
+/* A client segment that acknowledges server bytes not yet captured, and the server's reply that
+ * acknowledges that segment: each waits for the other. Once the acknowledged-hole wait is over
+ * the engine must move on (here: the command first, its ACK past anything seen is no reason to
+ * hold it), not keep both directions until the store fills or the stream ends. */
+Test(reasm, directions_waiting_for_each_other_move_after_the_wait)
+{
+    start(64, 0);
+    handshake(40027);
+    S(40027, 5001, 1001, GREET);
+    C(40027, 1001, 5115, "NOOP\r\n"); /* acknowledges 100 server bytes never sent */
+    S(40027, 5015, 1007, OK);         /* the reply to the NOOP */
+    tick(1500000);
+    S(40027, 5023, 1007, "");         /* a later packet: time moves on */
+    send4(false, 40027, 5023, 1007, ACK, NULL, 0, 5);
+    expect_log("x1 NOOP/250\n");      /* before the end of input */
+    finish();
+}
+
+/* Extension headers after the fragment header are in the fragmentable part (RFC 8200 4.5): a
+ * destination options header there belongs to the reassembled payload, and a later fragment's
+ * bytes are payload, not headers. The greeting in two fragments, behind 8 bytes of options. */
+Test(reasm, ipv6_options_after_the_fragment_header)
+{
+    start(64, 0);
+    uint8_t c[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, s[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+    uint8_t part[8 + 20 + 14] = {6, 0, 1, 4, 0, 0, 0, 0}; /* options: next TCP, 8 bytes, PadN */
+    tcp_header(part + 8, 25, 40028, 5001, 1001, PSH | ACK, 5);
+    memcpy(part + 28, GREET, 14);
+    size_t off[2] = {0, 24}, len[2] = {24, sizeof(part) - 24};
+    for (int i = 0; i < 2; i++) {
+        uint8_t p[128];
+        memset(p, 0, 48);
+        p[0] = 0x60;
+        p[5] = (uint8_t)(8 + len[i]);
+        p[6] = 44, p[7] = 64;
+        memcpy(p + 8, s, 16);
+        memcpy(p + 24, c, 16);
+        p[40] = 60;
+        unsigned fo = (unsigned)off[i] | (i == 0 ? 1 : 0);
+        p[42] = (uint8_t)(fo >> 8), p[43] = (uint8_t)fo;
+        p[47] = 9;
+        memcpy(p + 48, part + off[i], len[i]);
+        tick(1000);
+        reasm_packet(NULL, p, 48 + len[i], &now);
+    }
+    finish();
+    expect_log("x1 -/220\n");
+    expect_log("end1 end of input c=0 s=14 mid=1");
+}
+
+/* A reset whose sequence number is not the one its receiver expects: Linux ignores it (RFC 5961
+ * 3.2: out of the window dropped, in it but not exact answered with a challenge ACK), so the
+ * session goes on; taking it ends the record and hides what follows (an evasion). */
+Test(reasm, reset_with_a_wrong_sequence_number_is_ignored)
+{
+    start(64, 0);
+    handshake(40029);
+    S(40029, 5001, 1001, GREET);
+    send4(true, 40029, 1001 + 70000, 5015, RST | ACK, NULL, 0, 5);
+    C(40029, 1001, 5015, EHLO);
+    S(40029, 5015, 1017, OK);
+    send4(true, 40029, 1017, 5023, RST | ACK, NULL, 0, 5); /* the real one */
+    finish();
+    expect_log("x1 EHLO/250\n");
+    expect_log("n1 bad-tcp-segment");
+    expect_log("end1 reset c=16 s=22");
+    expect_no_log("end2");
+}
+
+/* Fragments of other protocols (UDP: DNS, NFS, tunnels) are nothing of ours: 1,100 incomplete UDP
+ * datagrams between the two fragments of an EHLO must not push it out of the bounded store. */
+Test(reasm, other_protocols_fragments_do_not_evict_tcp_ones)
+{
+    start(64, 0);
+    handshake(40030);
+    S(40030, 5001, 1001, GREET);
+    uint8_t whole[20 + 16], p[128];
+    tcp_header(whole, 40030, 25, 1001, 5015, PSH | ACK, 5);
+    memcpy(whole + 20, EHLO, 16);
+    for (unsigned i = 0; i < 1102; i++) {
+        bool tcp = i == 0 || i == 1101;
+        size_t off = i == 1101 ? 24 : 0, len = i == 1101 ? 12 : 24;
+        memset(p, 0, 20);
+        p[0] = 0x45;
+        p[3] = (uint8_t)(20 + len);
+        p[4] = tcp ? 0x12 : (uint8_t)(i >> 8), p[5] = tcp ? 0x34 : (uint8_t)i;
+        unsigned fo = (unsigned)(off / 8) | (i == 1101 ? 0 : 0x2000);
+        p[6] = (uint8_t)(fo >> 8), p[7] = (uint8_t)fo;
+        p[8] = 64, p[9] = tcp ? 6 : 17;
+        uint8_t c[4] = {10, 0, 0, 1}, s[4] = {10, 0, 0, 2};
+        memcpy(p + 12, c, 4);
+        memcpy(p + 16, s, 4);
+        memcpy(p + 20, whole + off, len);
+        tick(10);
+        reasm_packet(NULL, p, 20 + len, &now);
+    }
+    S(40030, 5015, 1017, OK);
+    finish();
+    expect_log("x1 EHLO/250\n");
+}
+
+/* Hash flooding the fragment store: 1,000 first fragments from IPv6 sources that differ only in
+ * the top bits of address bytes 11 and 15 (a fixed multiply chain leaves those out of the
+ * bucket bits) must not share a chain. */
+Test(reasm, fragment_keys_spread_over_buckets)
+{
+    start(64, 0);
+    uint8_t s[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2}, tcp[24] = {0};
+    for (unsigned i = 0; i < 1000; i++) {
+        uint8_t c[16] = {0x20, 0x01, 0x0d, 0xb8, [11] = (uint8_t)((i >> 6) << 4), [15] = (uint8_t)((i & 63) << 2)};
+        send6_frag(tcp, 0, 16, true, c, s);
+    }
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_lt(st.frag_chain_peak, 16, "a hash chain of %llu datagrams", (unsigned long long)st.frag_chain_peak);
+    finish();
+}
+
+/* A session whose QUIT (6 bytes at 1017) is lost; the server answers it and both sides close,
+ * the server acknowledging the QUIT and the client's FIN behind it. */
+static void lost_quit_then_close(uint16_t port)
+{
+    handshake(port);
+    S(port, 5001, 1001, GREET);
+    C(port, 1001, 5015, EHLO);
+    S(port, 5015, 1017, OK);
+    /* "QUIT\r\n" at 1017 never captured */
+    S(port, 5023, 1023, "221 bye\r\n");
+    send4(false, port, 5032, 1023, FIN | ACK, NULL, 0, 5);
+    send4(true, port, 1023, 5033, FIN | ACK, NULL, 0, 5);
+    send4(false, port, 5033, 1024, ACK, NULL, 0, 5);
+}
+
+/* The client's QUIT is lost and the server acknowledges it and the client's FIN behind it: the
+ * gap is the 6 bytes of the QUIT, not 7 (the FIN takes a sequence number, no byte), and the FIN
+ * still counts, so the session ends as a close. */
+Test(reasm, acked_hole_before_a_fin_stops_at_the_fin)
+{
+    start(64, 0);
+    lost_quit_then_close(40031);
+    tick(1500000);
+    send4(false, 40031, 5033, 1024, ACK, NULL, 0, 5); /* a duplicate ACK after the wait */
+    expect_log("n1 capture-gap: 6 client bytes missing from the capture");
+    expect_log("end1 close c=16 s=31");
+    finish();
+    struct reasm_stats st;
+    reasm_get_stats(&st);
+    cr_expect_eq(st.gap_bytes, 6);
+}
+
+/* The client's QUIT is lost; the server answers it and both close at once, so no packet of the
+ * stream comes after the acknowledged-hole wait. The hole is still skipped when the wait is over
+ * (capture time moved on by other streams), and the session ends as a close then, not at the
+ * idle timeout or the end of input. */
+Test(reasm, acked_hole_at_the_close_is_skipped_without_more_packets)
+{
+    start(64, 0);
+    lost_quit_then_close(40033);
+    for (int i = 0; i < 3; i++) {
+        tick(1000000);
+        send4(true, 40032, 7000, 0, SYN, NULL, 0, 5); /* another stream: capture time moves on */
+    }
+    expect_log("n1 capture-gap: 6 client bytes missing from the capture");
+    expect_log("end1 close");
+    finish();
 }

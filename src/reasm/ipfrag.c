@@ -37,19 +37,27 @@ static struct {
     uint64_t bytes;
     struct reasm_stats *st;
     uint8_t *whole; /* the last completed datagram, handed out until the next call */
+    uint64_t seed;
+    unsigned chain_peak; /* the longest hash chain walked */
 } F;
 
+/* Keyed by the engine's per-run secret, every input bit reaching the bucket bits (as the flow
+ * hash, reasm_tcp.c): with a fixed multiply chain, ids and addresses that share a bucket are
+ * easy to pick, and every fragment then walks the whole chain. */
 static unsigned frag_hash(const struct reasm_ip *ip, uint32_t id)
 {
-    uint32_t h = id * 2654435761u;
-    for (int i = 0; i < 16; i += 4) {
-        uint32_t a, b;
-        memcpy(&a, ip->src + i, 4);
-        memcpy(&b, ip->dst + i, 4);
-        h = (h ^ a) * 2246822519u;
-        h = (h ^ b) * 3266489917u;
+    uint64_t h = F.seed ^ ((uint64_t)id << 8 | ip->proto);
+    for (int i = 0; i < 16; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, ip->src + i, 8);
+        memcpy(&b, ip->dst + i, 8);
+        h = (h ^ a) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 32;
+        h = (h ^ b) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 32;
     }
-    return (h ^ (h >> 15)) & (FRAG_BUCKETS - 1);
+    h = (h ^ (h >> 29)) * 0x94D049BB133111EBull;
+    return (unsigned)(h ^ (h >> 32)) & (FRAG_BUCKETS - 1);
 }
 
 static bool same_datagram(const struct datagram *d, const struct reasm_ip *ip, uint32_t id)
@@ -83,10 +91,12 @@ static void datagram_free(struct datagram *d)
 
 static struct datagram *datagram_get(const struct reasm_ip *ip, uint32_t id, const struct timeval *ts)
 {
-    unsigned h = frag_hash(ip, id);
-    for (struct datagram *d = F.bucket[h]; d; d = d->hnext)
+    unsigned h = frag_hash(ip, id), n = 0;
+    for (struct datagram *d = F.bucket[h]; d; d = d->hnext, n++)
         if (same_datagram(d, ip, id))
             return d;
+    if (n > F.chain_peak)
+        F.chain_peak = n;
     if (F.count == REASM_MAX_FRAG_DATAGRAMS) {
         F.st->frag_dropped++; /* the oldest makes room: it would likely have expired first */
         datagram_free(F.oldest);
@@ -229,15 +239,21 @@ enum ipfrag_result ipfrag_add(const struct reasm_ip *ip, const struct reasm_frag
     return IPFRAG_DONE;
 }
 
-void ipfrag_init(struct reasm_stats *st)
+void ipfrag_init(struct reasm_stats *st, uint64_t seed)
 {
     memset(&F, 0, sizeof(F));
     F.st = st;
+    F.seed = seed;
+}
+
+unsigned ipfrag_chain_peak(void)
+{
+    return F.chain_peak;
 }
 
 void ipfrag_expire(const struct timeval *now)
 {
-    while (F.oldest && now->tv_sec - F.oldest->first.tv_sec > REASM_FRAG_TIMEOUT) {
+    while (F.oldest && reasm_secs_between(&F.oldest->first, now) > REASM_FRAG_TIMEOUT) {
         F.st->frag_expired++;
         datagram_free(F.oldest);
     }

@@ -20,7 +20,8 @@ struct reasm_opts {
     unsigned nports;
     unsigned max_streams;  /* concurrent streams kept; the least recently active is evicted past it */
     unsigned idle_timeout; /* seconds of capture time without a packet before a session ends */
-    uint64_t memcap;       /* bytes held out of order by all streams and fragments (own engine) */
+    uint64_t memcap;       /* bytes held out of order by all streams (own engine; IP fragments have
+                              their own bound, REASM_MAX_FRAG_BYTES) */
     unsigned session_flags; /* SMTP_SESS_SHOW_CREDENTIALS */
 };
 
@@ -59,6 +60,7 @@ struct reasm_stats {
     /* What the own engine saw besides, for tests and the bench (not in the summary). */
     uint64_t midstream, one_sided, acked_holes, packets_no_stream, overlap_conflicts;
     uint64_t ooo_segments, ooo_peak_bytes, retransmitted_bytes, frag_packets, frag_reassembled;
+    uint64_t flow_chain_peak, frag_chain_peak; /* the longest hash chains walked: flows, fragments */
 };
 
 /* Returns 0, or -1 with a message in err. One instance per process. */

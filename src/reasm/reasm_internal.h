@@ -15,6 +15,16 @@ void reasm_tcp_packet(const uint8_t *ip, size_t len, const struct timeval *ts);
 void reasm_tcp_finish(void);
 void reasm_tcp_stats(struct reasm_stats *st);
 
+/* Seconds from `then` to `now` in capture time, saturated: a file's timestamps are whatever it
+ * says (pcapng's are 64-bit), so a plain difference can overflow. */
+static inline int64_t reasm_secs_between(const struct timeval *then, const struct timeval *now)
+{
+    int64_t d;
+    if (__builtin_sub_overflow((int64_t)now->tv_sec, (int64_t)then->tv_sec, &d))
+        return now->tv_sec > then->tv_sec ? INT64_MAX : INT64_MIN;
+    return d;
+}
+
 /* Dotted quad of 4 address bytes into dst (16 bytes). */
 void reasm_ipv4_text(char *dst, const uint8_t *b);
 
@@ -44,7 +54,10 @@ enum ipfrag_result {
                         *out has the addresses and up to 20 bytes of the first fragment, if held */
 };
 
-void ipfrag_init(struct reasm_stats *st);
+/* seed: the engine's per-run hash secret. */
+void ipfrag_init(struct reasm_stats *st, uint64_t seed);
+/* The longest hash chain a fragment walked (tests). */
+unsigned ipfrag_chain_peak(void);
 enum ipfrag_result ipfrag_add(const struct reasm_ip *ip, const struct reasm_frag *f, const struct timeval *ts,
                               struct reasm_ip *out);
 /* Drop datagrams older than REASM_FRAG_TIMEOUT capture seconds. */

@@ -217,7 +217,7 @@ static void on_tcp(struct tcp_stream *a, void **param)
 /* End sessions idle for longer than the timeout (libnids has no idle timeout of its own). */
 static void sweep_idle(void)
 {
-    while (R.head && R.now.tv_sec - R.head->last.tv_sec > (time_t)R.o.idle_timeout) {
+    while (R.head && reasm_secs_between(&R.head->last, &R.now) > (int64_t)R.o.idle_timeout) {
         struct rstream *r = R.head;
         struct tcp_stream *ns = stream_nids(r);
         R.st.idle_timeouts++;

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "lib/xalloc.h"
 #include "reasm/reasm_internal.h"
@@ -67,6 +70,8 @@ struct flow {
     struct flow *prev, *next;        /* activity list, least recently active first */
     struct flow *sprev, *snext;      /* store list: flows holding bytes, oldest holder first */
     bool in_store_list;
+    struct flow *wprev, *wnext;      /* wait list: flows waiting for an acknowledged hole */
+    bool in_wait_list;
     struct flow_key key;
     bool client_is_a;                /* key.a is the client */
     struct half h[2];                /* by enum smtp_dir */
@@ -99,8 +104,9 @@ static struct {
     uint64_t port_bits[65536 / 64];
     struct flow **bucket;
     size_t nbuckets;                 /* power of two */
-    struct flow *lru_head, *lru_tail, *store_head, *store_tail;
+    struct flow *lru_head, *lru_tail, *store_head, *store_tail, *wait_head;
     uint64_t next_id, mem;
+    uint64_t hash_seed;
     struct timeval now;
     time_t last_sweep;
     struct reasm_stats st;
@@ -159,14 +165,53 @@ static void store_list_update(struct flow *f)
     f->sprev = f->snext = NULL;
 }
 
+/* The idle sweep looks at these once per capture second: a hole's wait ends even when no packet
+ * of its stream comes after it (both sides closed right behind the lost bytes). */
+static void wait_list_update(struct flow *f, bool waits)
+{
+    if (waits == f->in_wait_list)
+        return;
+    f->in_wait_list = waits;
+    if (waits) {
+        f->wprev = NULL;
+        f->wnext = T.wait_head;
+        if (T.wait_head)
+            T.wait_head->wprev = f;
+        T.wait_head = f;
+        return;
+    }
+    if (f->wprev)
+        f->wprev->wnext = f->wnext;
+    else
+        T.wait_head = f->wnext;
+    if (f->wnext)
+        f->wnext->wprev = f->wprev;
+    f->wprev = f->wnext = NULL;
+}
+
 /* --- flow table ------------------------------------------------------------------------------ */
 
+/* Keyed by a secret chosen per run, and every input bit reaches the bucket bits: a plain
+ * multiply chain kept the low bits a function of the inputs' low bits only, so clients of one
+ * IPv6 /64 that differ in their last two address bytes all shared one chain (hash flooding;
+ * Suricata and Zeek seed their flow hashes for the same reason). */
 static size_t key_hash(const struct flow_key *k)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull;
-    for (int i = 0; i < 5; i++)
+    uint64_t h = T.hash_seed;
+    for (int i = 0; i < 5; i++) {
         h = (h ^ k->w[i]) * 0xBF58476D1CE4E5B9ull;
-    return (size_t)(h ^ (h >> 31)) & (T.nbuckets - 1);
+        h ^= h >> 32;
+    }
+    h = (h ^ (h >> 29)) * 0x94D049BB133111EBull;
+    return (size_t)(h ^ (h >> 32)) & (T.nbuckets - 1);
+}
+
+static uint64_t hash_seed_new(void)
+{
+    uint64_t seed;
+    if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+        seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() ^ (uint64_t)(uintptr_t)&seed;
+    return seed | 1;
 }
 
 static bool key_eq(const struct flow_key *x, const struct flow_key *y)
@@ -178,8 +223,13 @@ static bool key_eq(const struct flow_key *x, const struct flow_key *y)
 static struct flow **flow_slot(const struct flow_key *k)
 {
     struct flow **pp = &T.bucket[key_hash(k)];
-    while (*pp && !key_eq(&(*pp)->key, k))
+    uint64_t n = 0;
+    while (*pp && !key_eq(&(*pp)->key, k)) {
         pp = &(*pp)->hnext;
+        n++;
+    }
+    if (n > T.st.flow_chain_peak)
+        T.st.flow_chain_peak = n;
     return pp;
 }
 
@@ -684,9 +734,17 @@ static void segment_data(struct flow *f, const struct seg *s, const struct timev
     store_insert(f, s->dir, seq, p, len, cap, has_ack, s->ack, ts);
 }
 
-/* A hole the other side acknowledged is waited for REASM_ACKED_HOLE_WAIT_MS, then skipped up
- * to the first byte stored or acknowledged. */
-static void acked_holes(struct flow *f, const struct timeval *ts)
+/* The end of what the other side acknowledged of this one's bytes: a FIN known to be in that
+ * range takes a sequence number, not a byte, and must still be seen as the FIN. */
+static uint32_t acked_end(const struct half *h, const struct half *o)
+{
+    return h->fin && !h->fin_done && SEQ_LT(h->fin_seq, o->ack) ? h->fin_seq : o->ack;
+}
+
+/* A hole the other side acknowledged is waited for REASM_ACKED_HOLE_WAIT_MS of capture time
+ * (`now`), then skipped up to the first byte stored or acknowledged; what that delivers is
+ * stamped `ts` (the packet's time, or the stream's last when the idle sweep found the wait over). */
+static void acked_holes(struct flow *f, const struct timeval *now, const struct timeval *ts)
 {
     for (int d = 0; d < 2; d++) {
         struct half *h = &f->h[d], *o = &f->h[!d];
@@ -698,18 +756,25 @@ static void acked_holes(struct flow *f, const struct timeval *ts)
         }
         if (!h->hole_acked) {
             h->hole_acked = true;
-            h->hole_since = *ts;
+            h->hole_since = *now;
             continue;
         }
-        long ms = (long)(ts->tv_sec - h->hole_since.tv_sec) * 1000 + (ts->tv_usec - h->hole_since.tv_usec) / 1000;
-        if (ms <= REASM_ACKED_HOLE_WAIT_MS)
+        int64_t secs = reasm_secs_between(&h->hole_since, now);
+        if (secs < 0 || (secs <= REASM_ACKED_HOLE_WAIT_MS / 1000 + 1 &&
+                         secs * 1000 + (now->tv_usec - h->hole_since.tv_usec) / 1000 <= REASM_ACKED_HOLE_WAIT_MS))
             continue;
-        uint32_t to = o->ack;
+        uint32_t to = acked_end(h, o);
         if (h->head && SEQ_LT(h->head->seq, to))
             to = h->head->seq;
         T.st.acked_holes++;
         skip_to(f, (enum smtp_dir)d, to, ts);
         pump(f);
+        /* The acknowledged bytes are here but wait for the other side's, which wait for them
+         * (an ACK past anything sent): waiting longer cannot help either. The older goes first. */
+        if (h->head && SEQ_LEQ(h->head->seq, h->next)) {
+            bool other = o->head && SEQ_LEQ(o->head->seq, o->next) && timercmp(&o->head->ts, &h->head->ts, <);
+            force(f, other ? (enum smtp_dir)!d : (enum smtp_dir)d, ts);
+        }
     }
 }
 
@@ -759,7 +824,7 @@ static bool tomb_absorbs(const struct flow_key *k, bool src_is_a, const struct s
     struct tomb *t = *tomb_slot(k);
     if (t == NULL)
         return false;
-    if ((s->flags & TH_SYN) || ts->tv_sec - t->ts.tv_sec > REASM_TOMB_SECONDS) {
+    if ((s->flags & TH_SYN) || reasm_secs_between(&t->ts, ts) > REASM_TOMB_SECONDS) {
         tomb_remove(t);
         return false;
     }
@@ -797,7 +862,7 @@ static void flow_end(struct flow *f, enum smtp_end_reason why, const struct time
         struct half *h = &f->h[d], *o = &f->h[!d];
         /* Acknowledged and never seen (bar one that may be an unseen FIN): a gap at the end. */
         if (h->known && o->ack_known && SEQ_LT(h->next + 1, o->ack) && o->ack - h->next < SEQ_WINDOW)
-            skip_to(f, (enum smtp_dir)d, o->ack, ts);
+            skip_to(f, (enum smtp_dir)d, acked_end(h, o), ts);
         gap_flush(f, (enum smtp_dir)d);
     }
     if (!f->h[0].seen || !f->h[1].seen)
@@ -810,6 +875,7 @@ static void flow_end(struct flow *f, enum smtp_end_reason why, const struct time
     half_free(&f->h[0]);
     half_free(&f->h[1]);
     store_list_update(f);
+    wait_list_update(f, false);
     struct flow **pp = flow_slot(&f->key);
     *pp = f->hnext;
     lru_unlink(f);
@@ -915,6 +981,36 @@ static bool flow_has_holes(const struct flow *f)
     return false;
 }
 
+/* A receiver takes a reset only at the sequence number it expects next (RFC 5961 3.2; Linux):
+ * one anywhere else is dropped or answered with a challenge ACK, and the connection goes on.
+ * Not knowing that number exactly, this accepts any from the sender's next byte to the highest it
+ * is known to have reached (bytes stored, acknowledged by the other side, its FIN). */
+static bool reset_in_window(const struct flow *f, const struct seg *s)
+{
+    const struct half *h = &f->h[s->dir], *o = &f->h[!s->dir];
+    if (!h->known)
+        return true; /* nothing to compare with: a reset to a SYN, a one-sided capture */
+    uint32_t hi = h->next;
+    if (h->tail && SEQ_LT(hi, h->tail->seq + h->tail->len))
+        hi = h->tail->seq + h->tail->len;
+    if (o->ack_known && SEQ_LT(hi, o->ack) && o->ack - hi < SEQ_WINDOW)
+        hi = o->ack;
+    if (h->fin && SEQ_LT(hi, h->fin_seq + 1))
+        hi = h->fin_seq + 1;
+    return SEQ_LEQ(h->next - 1, s->seq) && SEQ_LEQ(s->seq, hi);
+}
+
+/* A reset whose missing bytes came, or both FINs delivered and acknowledged: the end. */
+static void flow_maybe_end(struct flow *f, const struct timeval *close_ts)
+{
+    if (f->reset && !flow_has_holes(f))
+        flow_end(f, SMTP_END_RESET, &f->reset_ts);
+    else if (f->h[0].fin_done && f->h[1].fin_done && f->h[0].fin_acked && f->h[1].fin_acked)
+        flow_end(f, SMTP_END_CLOSE, close_ts);
+    else
+        wait_list_update(f, f->h[0].hole_acked || f->h[1].hole_acked);
+}
+
 static void segment(struct flow *f, const struct seg *s, const struct timeval *ts)
 {
     struct half *h = &f->h[s->dir], *o = &f->h[!s->dir];
@@ -927,6 +1023,12 @@ static void segment(struct flow *f, const struct seg *s, const struct timeval *t
     /* libnids' moment: the client's ACK of the SYN-ACK completes the handshake. */
     if (s->dir == SMTP_DIR_CLIENT && o->syn && (s->flags & TH_ACK) && !(s->flags & TH_SYN))
         session_make(f, ts);
+    if ((s->flags & TH_RST) && !reset_in_window(f, s)) {
+        T.st.bad_tcp++;
+        notice(f, SMTP_NOTICE_BAD_TCP_SEGMENT, s->dir, ts, "a %s reset at sequence offset %u, not where its bytes "
+               "are: ignored, as its receiver does", dir_name(s->dir), s->seq - h->base);
+        return;
+    }
     if (s->flags & TH_RST) {
         T.st.resets++;
         /* Bytes the capture shows later (reordered) still belong before the reset. */
@@ -945,11 +1047,8 @@ static void segment(struct flow *f, const struct seg *s, const struct timeval *t
     fin_check(f, s->dir);
     /* Only an ACK past the other side's next byte, or a hole already waited for, can matter. */
     if (((s->flags & TH_ACK) && o->known && SEQ_LT(o->next, s->ack)) || h->hole_acked || o->hole_acked)
-        acked_holes(f, ts);
-    if (f->reset && !flow_has_holes(f))
-        flow_end(f, SMTP_END_RESET, &f->reset_ts);
-    else if (f->h[0].fin_done && f->h[1].fin_done && f->h[0].fin_acked && f->h[1].fin_acked)
-        flow_end(f, SMTP_END_CLOSE, ts);
+        acked_holes(f, ts, ts);
+    flow_maybe_end(f, ts);
 }
 
 /* A TCP header a receiver would take (RFC 9293 3.1: data offset 5..15 words, inside the
@@ -1034,6 +1133,13 @@ static void tcp_input(const struct reasm_ip *ip, const struct timeval *ts)
  * stream their first fragment names. */
 static bool fragment_in(struct reasm_ip *ip, const struct reasm_frag *fr, const struct timeval *ts)
 {
+    /* Only TCP (or IPv6 extension headers in front of it) is ours: other protocols' fragments
+     * must not take the bounded store's room. */
+    if (ip->proto != 6 && !(ip->family == 6 && (ip->proto == 0 || ip->proto == 43 || ip->proto == 60 ||
+                                                 ip->proto == 51))) {
+        T.st.packets_no_stream++;
+        return false;
+    }
     struct reasm_ip whole;
     enum ipfrag_result r = ipfrag_add(ip, fr, ts, &whole);
     if (r == IPFRAG_OVERLAP && whole.proto == 6 && whole.l4_len >= 4) {
@@ -1098,8 +1204,36 @@ static void ipv4_input(const uint8_t *p, size_t n, const struct timeval *ts)
         tcp_input(&ip, ts);
 }
 
-/* RFC 8200 4: extension headers up to TCP; the fragment header (4.5) goes to ipfrag.c, which
- * hands back the reassembled payload after it. */
+/* RFC 8200 4: extension headers from p + *off while *nh names one, up to a fragment header
+ * (4.5), whose fields go to *fr: what follows it is the fragmentable part, bytes of the
+ * datagram that only reassembly puts in place (a later fragment's are payload, not headers).
+ * Returns false when a header runs past `cap`. */
+static bool ipv6_ext_walk(const uint8_t *p, size_t cap, size_t *off, uint8_t *nh, struct reasm_frag *fr,
+                          bool *fragment)
+{
+    while (*nh == 0 || *nh == 43 || *nh == 60 || *nh == 51 || *nh == 44) {
+        if (*off + 8 > cap)
+            return false;
+        const uint8_t *e = p + *off;
+        if (*nh == 44) {
+            if (*fragment)
+                return false; /* a fragment header inside a reassembled datagram */
+            *fragment = true;
+            fr->off = (size_t)((e[2] << 8 | e[3]) & 0xFFF8);
+            fr->more = (e[3] & 1) != 0;
+            fr->id = (uint32_t)e[4] << 24 | (uint32_t)e[5] << 16 | (uint32_t)e[6] << 8 | e[7];
+            *off += 8;
+            *nh = e[0];
+            return true;
+        }
+        *off += *nh == 51 ? ((size_t)e[1] + 2) * 4 : ((size_t)e[1] + 1) * 8;
+        *nh = e[0];
+    }
+    return *off <= cap;
+}
+
+/* The fragment header goes to ipfrag.c, which hands back the reassembled fragmentable part; the
+ * extension headers in it are walked then. */
 static void ipv6_input(const uint8_t *p, size_t n, const struct timeval *ts)
 {
     if (n < 40) {
@@ -1113,24 +1247,7 @@ static void ipv6_input(const uint8_t *p, size_t n, const struct timeval *ts)
     uint8_t nh = p[6];
     struct reasm_frag fr;
     bool fragment = false;
-    while (nh == 0 || nh == 43 || nh == 60 || nh == 51 || (nh == 44 && !fragment)) {
-        if (off + 8 > cap) {
-            T.st.ip_bad++;
-            return;
-        }
-        uint8_t next = p[off];
-        if (nh == 44) {
-            fragment = true;
-            fr.off = (size_t)((p[off + 2] << 8 | p[off + 3]) & 0xFFF8);
-            fr.more = (p[off + 3] & 1) != 0;
-            fr.id = (uint32_t)p[off + 4] << 24 | (uint32_t)p[off + 5] << 16 | (uint32_t)p[off + 6] << 8 | p[off + 7];
-            off += 8;
-        } else {
-            off += nh == 51 ? ((size_t)p[off + 1] + 2) * 4 : ((size_t)p[off + 1] + 1) * 8;
-        }
-        nh = next;
-    }
-    if (off > cap) {
+    if (!ipv6_ext_walk(p, cap, &off, &nh, &fr, &fragment)) {
         T.st.ip_bad++;
         return;
     }
@@ -1141,6 +1258,16 @@ static void ipv6_input(const uint8_t *p, size_t n, const struct timeval *ts)
     if (fragment) {
         if (!fragment_in(&ip, &fr, ts))
             return;
+        off = 0;
+        nh = ip.proto;
+        if (!ipv6_ext_walk(ip.l4, ip.l4_len, &off, &nh, &fr, &fragment)) {
+            T.st.ip_bad++;
+            return;
+        }
+        ip.proto = nh;
+        ip.l4 += off;
+        ip.l4_len -= off;
+        ip.l4_wire -= off;
     }
     if (ip.proto == 6)
         tcp_input(&ip, ts);
@@ -1150,7 +1277,12 @@ static void ipv6_input(const uint8_t *p, size_t n, const struct timeval *ts)
 
 static void sweep_idle(const struct timeval *now)
 {
-    while (T.lru_head && now->tv_sec - T.lru_head->last.tv_sec > (time_t)T.o.idle_timeout) {
+    for (struct flow *f = T.wait_head, *n; f; f = n) {
+        n = f->wnext;
+        acked_holes(f, now, &f->last);
+        flow_maybe_end(f, &f->fin_acked_ts);
+    }
+    while (T.lru_head && reasm_secs_between(&T.lru_head->last, now) > (int64_t)T.o.idle_timeout) {
         struct flow *f = T.lru_head;
         T.st.idle_timeouts++;
         flow_end(f, SMTP_END_TIMEOUT, &f->last); /* it ended when it went quiet */
@@ -1166,6 +1298,7 @@ int reasm_tcp_init(const struct reasm_opts *o, char *err, size_t errlen)
         T.o.memcap = REASM_DEFAULT_MEMCAP;
     for (unsigned i = 0; i < o->nports && i < 32; i++)
         T.port_bits[o->ports[i] >> 6] |= 1ull << (o->ports[i] & 63);
+    T.hash_seed = hash_seed_new();
     T.nbuckets = 1024;
     while (T.nbuckets < o->max_streams)
         T.nbuckets <<= 1;
@@ -1174,7 +1307,7 @@ int reasm_tcp_init(const struct reasm_opts *o, char *err, size_t errlen)
         snprintf(err, errlen, "cannot allocate the flow table");
         return -1;
     }
-    ipfrag_init(&T.st);
+    ipfrag_init(&T.st, T.hash_seed);
     return 0;
 }
 
@@ -1205,4 +1338,5 @@ void reasm_tcp_finish(void)
 void reasm_tcp_stats(struct reasm_stats *st)
 {
     *st = T.st;
+    st->frag_chain_peak = ipfrag_chain_peak();
 }
