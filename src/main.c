@@ -430,9 +430,9 @@ struct sinks {
     struct smtp_sink *core;    /* what the SMTP core feeds: content, or the tee */
 };
 
-/* --files and --extract: the content stage in front of the sinks, and the extraction writer first
- * among them (its notices reach the others before the transaction record). */
-static int content_build(struct sinks *k, const struct options *o, char *err, size_t errlen)
+/* --extract: the extraction writer, first among the sinks (its notices reach the others before
+ * the transaction record they are about). */
+static int extract_build(struct sinks *k, const struct options *o, char *err, size_t errlen)
 {
     if (o->extract_dir) {
         struct extract_opts xo = {.dir = o->extract_dir, .max_bytes = o->extract_max_bytes};
@@ -443,6 +443,7 @@ static int content_build(struct sinks *k, const struct options *o, char *err, si
     return 0;
 }
 
+/* --files (and --extract): the content stage in front of the sinks; the core feeds it. */
 static int content_wire(struct sinks *k, const struct options *o, char *err, size_t errlen)
 {
     k->core = k->tee;
@@ -460,7 +461,7 @@ static int content_wire(struct sinks *k, const struct options *o, char *err, siz
 static int sinks_build(struct sinks *k, const struct options *o, char *err, size_t errlen)
 {
     memset(k, 0, sizeof(*k));
-    if (content_build(k, o, err, errlen) != 0)
+    if (extract_build(k, o, err, errlen) != 0)
         return -1;
     /* Records someone may be waiting for go out one by one: live capture, a capture arriving
      * on standard input (tcpdump -w - | smtpsniff -r -), a terminal. */
